@@ -1,0 +1,32 @@
+/* Shared pieces of the command-line front end. */
+#ifndef VT_CLI_H
+#define VT_CLI_H
+#include "commands.h"
+#include <stdbool.h>
+
+#define X(name, usage, summary) int cmd_##name(int argc, char **argv);
+VT_COMMANDS(X)
+#undef X
+
+/* A tiny option parser: flags that take a value (--store DB or --store=DB), flags
+ * without (--check), and positional arguments, in any order. `--` ends options. */
+typedef struct vt_opt {
+    const char *name;       /* "--store" */
+    bool takes_value;
+    const char **value;     /* set for value options (the last one wins) */
+    bool *flag;             /* set for flags */
+    const char ***multi;    /* repeatable value options (--allow A --allow B): NULL-terminated, malloc'd */
+} vt_opt;
+
+/* Parses argv[1..]: known options into opts, the rest into *pos (malloc'd, NULL-terminated,
+ * count in *npos). On an unknown option or a missing value prints a message naming it and
+ * the command's usage, and returns -1. */
+int vt_cli_parse(const char *cmd, int argc, char **argv, const vt_opt *opts, const char ***pos, int *npos);
+/* Prints "verity CMD: " and the message to stderr. Returns VT_EXIT_USAGE. */
+int vt_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The usage line of a command (from the table). */
+const char *vt_cli_usage(const char *cmd);
+/* The stdlib directory: $VERITY_STDLIB, else the one the build was configured with. */
+const char *vt_cli_stdlib_dir(void);
+
+#endif

@@ -1,0 +1,8 @@
+#include "cli.h"
+
+/* Not built yet: says so plainly instead of pretending. */
+int cmd_build(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    return vt_cli_fail("build", "this command is not available in this build yet");
+}
