@@ -1,0 +1,99 @@
+#include "timeutil.h"
+#include <stdio.h>
+
+/* Howard Hinnant's days_from_civil / civil_from_days. */
+int64_t vt_days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+void vt_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yy + (*m <= 2);
+}
+
+int vt_weekday(int64_t days) { return (int)vt_floormod(days + 3, 7); }
+
+unsigned vt_days_in_month(int64_t y, unsigned m) {
+    static const unsigned dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12) return 0;
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+    return dim[m - 1];
+}
+
+static int digits(const char *s, size_t len, size_t at, size_t n, int *out) {
+    if (at + n > len) return -1;
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[at + i];
+        if (c < '0' || c > '9') return -1;
+        v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int vt_parse_timestamp(const char *s, size_t len, int64_t *out, int *has_zone, int *has_time) {
+    int y, mo, d, h = 0, mi = 0, se = 0;
+    if (has_time) *has_time = 0;
+    *has_zone = 0;
+    if (digits(s, len, 0, 4, &y) || len < 10 || s[4] != '-' || digits(s, len, 5, 2, &mo) || s[7] != '-' ||
+        digits(s, len, 8, 2, &d))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || (unsigned)d > vt_days_in_month(y, (unsigned)mo)) return -1;
+    size_t p = 10;
+    if (p < len && (s[p] == 'T' || s[p] == ' ')) {
+        if (digits(s, len, p + 1, 2, &h) || p + 3 >= len || s[p + 3] != ':' || digits(s, len, p + 4, 2, &mi))
+            return -1;
+        p += 6;
+        if (p < len && s[p] == ':') {
+            if (digits(s, len, p + 1, 2, &se)) return -1;
+            p += 3;
+            if (p < len && s[p] == '.') {
+                p++;
+                size_t q = p;
+                while (p < len && s[p] >= '0' && s[p] <= '9') p++;
+                if (p == q) return -1;
+            }
+        }
+        if (h > 23 || mi > 59 || se > 59) return -1;
+        if (has_time) *has_time = 1;
+    }
+    int64_t off = 0;
+    if (p < len && s[p] == 'Z') {
+        *has_zone = 1;
+        p++;
+    } else if (p < len && (s[p] == '+' || s[p] == '-')) {
+        int oh, om;
+        if (digits(s, len, p + 1, 2, &oh) || p + 3 >= len || s[p + 3] != ':' || digits(s, len, p + 4, 2, &om) ||
+            oh > 23 || om > 59)
+            return -1;
+        off = (oh * 3600 + om * 60) * (s[p] == '+' ? 1 : -1);
+        *has_zone = 1;
+        p += 6;
+    }
+    if (p != len) return -1;
+    *out = vt_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - off;
+    return 0;
+}
+
+void vt_format_utc(int64_t t, char buf[21]) {
+    int64_t days = vt_floordiv(t, 86400), secs = vt_floormod(t, 86400);
+    int64_t y;
+    unsigned m, d;
+    vt_civil_from_days(days, &y, &m, &d);
+    snprintf(buf, 21, "%04d-%02u-%02uT%02d:%02d:%02dZ", (int)(y % 10000), m, d, (int)(secs / 3600),
+             (int)(secs / 60 % 60), (int)(secs % 60));
+}
