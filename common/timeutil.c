@@ -1,5 +1,4 @@
 #include "timeutil.h"
-#include <stdio.h>
 
 /* Howard Hinnant's days_from_civil / civil_from_days. */
 int64_t vt_days_from_civil(int64_t y, unsigned m, unsigned d) {
@@ -89,11 +88,26 @@ int vt_parse_timestamp(const char *s, size_t len, int64_t *out, int *has_zone, i
     return 0;
 }
 
+static void put2(char *p, unsigned v) { p[0] = (char)('0' + v / 10 % 10); p[1] = (char)('0' + v % 10); }
+
 void vt_format_utc(int64_t t, char buf[21]) {
     int64_t days = vt_floordiv(t, 86400), secs = vt_floormod(t, 86400);
     int64_t y;
     unsigned m, d;
     vt_civil_from_days(days, &y, &m, &d);
-    snprintf(buf, 21, "%04d-%02u-%02uT%02d:%02d:%02dZ", (int)(y % 10000), m, d, (int)(secs / 3600),
-             (int)(secs / 60 % 60), (int)(secs % 60));
+    unsigned yy = (unsigned)(y < 0 ? 0 : y > 9999 ? 9999 : y);
+    put2(buf, yy / 100);
+    put2(buf + 2, yy % 100);
+    buf[4] = '-';
+    put2(buf + 5, m);
+    buf[7] = '-';
+    put2(buf + 8, d);
+    buf[10] = 'T';
+    put2(buf + 11, (unsigned)(secs / 3600));
+    buf[13] = ':';
+    put2(buf + 14, (unsigned)(secs / 60 % 60));
+    buf[16] = ':';
+    put2(buf + 17, (unsigned)(secs % 60));
+    buf[19] = 'Z';
+    buf[20] = 0;
 }
