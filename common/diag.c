@@ -191,7 +191,7 @@ void vt_diag_hint(vt_diag *g, vt_diags *d, const char *fmt, ...) {
 
 void vt_diag_note(vt_diag *g, vt_diags *d, vt_span span, const char *fmt, ...) {
     if (!g) return;
-    vt_diag_note *notes = vt_realloc(g->notes, sizeof *notes * (g->nnotes + 1));
+    vt_diag_related *notes = vt_realloc(g->notes, sizeof *notes * (g->nnotes + 1));
     if (!notes) { d->oom = 1; return; }
     g->notes = notes;
     va_list ap;

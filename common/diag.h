@@ -51,10 +51,10 @@ void vt_sources_free(vt_sources *s);
 /* 1-based line and column (column counts bytes... in UTF-8 code points). */
 void vt_sources_linecol(vt_sources *s, uint32_t file, uint32_t off, uint32_t *line, uint32_t *col);
 
-typedef struct vt_diag_note {
+typedef struct vt_diag_related {
     vt_span span;
     char *text;
-} vt_diag_note;
+} vt_diag_related;
 
 typedef struct vt_diag {
     vt_code code;
@@ -62,7 +62,7 @@ typedef struct vt_diag {
     vt_span span;
     char *message;          /* what is wrong, in the user's words */
     char *hint;             /* what to write instead; may be NULL */
-    vt_diag_note *notes;    /* related places ("already fires whenever ...") */
+    vt_diag_related *notes;    /* related places ("already fires whenever ...") */
     size_t nnotes;
     int suppressed;         /* silenced by --allow or `# verity: allow CODE` */
     uint32_t seq;           /* report order, the last sort key */
