@@ -433,7 +433,7 @@ typedef struct vt_module {
     const char *path;
     vt_decl **decls; uint32_t ndecls;
     vt_comment *comments; uint32_t ncomments;
-    bool parse_failed;      /* a syntax error: later passes skip this module */
+    bool parse_failed;      /* had a syntax error (see vt_parse): never compiled to code */
 } vt_module;
 
 /* Builders used by the grammar; each returns NULL when the arena is exhausted. */

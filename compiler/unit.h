@@ -31,8 +31,10 @@ void vt_unit_init(vt_unit *u, vt_sources *sources, vt_diags *diags);
 void vt_unit_free(vt_unit *u);
 
 /* Parses source `file` into a module (added to u->modules). Syntax errors are reported
- * to u->diags; the module is returned anyway with parse_failed set. NULL only when
- * memory ran out. */
+ * to u->diags; the parser recovers at the next declaration, so the module holds every
+ * declaration that did parse and parse_failed is set. Resolution still runs over such a
+ * module (so a syntax error and a misspelled name are both reported in one run), but
+ * no code is generated from it. NULL only when memory ran out. */
 vt_module *vt_parse(vt_unit *u, uint32_t file);
 
 /* Loads and parses the root file at `path`. Returns 0, or -1 when it could not be read
