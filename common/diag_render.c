@@ -113,13 +113,29 @@ static void render_json(vt_diags *d, FILE *out) {
     fprintf(out, "\n],\"errors\":%zu,\"warnings\":%zu}\n", d->nerrors, d->nwarnings);
 }
 
+/* A path as a SARIF uri-reference (RFC 3986): unreserved characters and '/' as they
+ * are, everything else percent-encoded, so a space or '#' in a file name stays part
+ * of the path. */
+static void sarif_uri(FILE *out, const char *path) {
+    static const char hex[] = "0123456789ABCDEF";
+    putc('"', out);
+    for (const unsigned char *p = (const unsigned char *)path; p && *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~/", *p))
+            putc(*p, out);
+        else
+            fprintf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+    }
+    putc('"', out);
+}
+
 static void sarif_location(vt_diags *d, FILE *out, vt_span sp) {
     uint32_t line, col, eline, ecol;
     vt_sources_linecol(d->sources, sp.file, sp.start, &line, &col);
     vt_sources_linecol(d->sources, sp.file, sp.end > sp.start ? sp.end : sp.start, &eline, &ecol);
     if (eline < line || (eline == line && ecol <= col)) { eline = line; ecol = col + 1; }
     fputs("{\"physicalLocation\":{\"artifactLocation\":{\"uri\":", out);
-    vt_json_cstr(out, path_of(d, sp.file));
+    sarif_uri(out, path_of(d, sp.file));
     fprintf(out, "},\"region\":{\"startLine\":%u,\"startColumn\":%u,\"endLine\":%u,\"endColumn\":%u}}", line,
             col, eline, ecol);
 }
