@@ -1,8 +1,32 @@
+/* verity disasm FILE : list a program's bytecode (a .vbc, or a .flow compiled on the
+ * fly) with each instruction's synopsis and source line. A corrupt .vbc is refused by
+ * the verifier with its reason. */
 #include "cli.h"
+#include "verity.h"
+#include "runtime/program.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* Not built yet: says so plainly instead of pretending. */
 int cmd_disasm(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    return vt_cli_fail("disasm", "this command is not available in this build yet");
+    const vt_opt opts[] = {{NULL, false, NULL, NULL, NULL}};
+    const char **pos = NULL;
+    int npos = 0;
+    if (vt_cli_parse("disasm", argc, argv, opts, &pos, &npos) != 0) return VT_EXIT_USAGE;
+    if (npos != 1) { free(pos); return vt_cli_fail("disasm", "name one file: %s", vt_cli_usage("disasm")); }
+    char *err = NULL;
+    FILE *probe = fopen(pos[0], "rb");
+    if (!probe) { int r = vt_cli_fail("disasm", "cannot read `%s`", pos[0]); free(pos); return r; }
+    fclose(probe);
+    vt_program *p = vt_program_open(pos[0], vt_cli_stdlib_dir(), &err);
+    free(pos);
+    if (!p) {
+        fprintf(stderr, "%s", err ? err : "verity disasm: cannot load the program");
+        if (!err || (strlen(err) && err[strlen(err) - 1] != '\n')) fputc('\n', stderr);
+        free(err);
+        return VT_EXIT_FINDINGS;
+    }
+    int rc = vt_disasm(p, stdout) == 0 && fflush(stdout) == 0 ? VT_EXIT_OK : vt_cli_fail("disasm", "cannot write the listing");
+    vt_program_free(p);
+    return rc;
 }

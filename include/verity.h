@@ -113,6 +113,9 @@ int vt_contact_init(vt_vm *vm, vt_contact *c, const char *id, int64_t at);
 /* Restores from a persisted blob (copied); -1 if the blob is not valid for this program. */
 int vt_contact_restore(vt_vm *vm, vt_contact *c, const uint8_t *blob, size_t len);
 void vt_contact_free(vt_contact *c);
+/* A hint that the contact is about to be used: starts loading its state into the CPU
+ * cache (a batch runner that knows the next inputs calls it a few inputs ahead). */
+void vt_contact_prefetch(const vt_contact *c);
 /* The earliest instant a wake-up is due for this contact, INT64_MAX when none. */
 int64_t vt_contact_next_wake(const vt_contact *c);
 /* Reads: a contact field (by schema index), a lifecycle's current state index,
@@ -126,6 +129,10 @@ const char *vt_contact_id(const vt_contact *c);
 
 /* ---- inputs and outputs ---------------------------------------------------------- */
 
+/* A new contact: vt_contact_init, then one VT_INPUT_CREATED input, which may carry the
+ * creating `contact` record's fields (values by contact field index, as for
+ * VT_INPUT_CONTACT): they are set before `created` is processed (SPEC §5). A later
+ * `contact` record for a known contact is a VT_INPUT_CONTACT input (it only sets fields). */
 enum { VT_INPUT_CONTACT = -1, VT_INPUT_CREATED = -2 };
 
 typedef struct vt_input {

@@ -1,0 +1,267 @@
+/* History accumulators (SPEC §4): each history expression of the flow owns a small
+ * per-contact record updated when a matching event arrives and read at the current
+ * instant; nothing ever rescans past events. Windows keep the last k timestamps (k from
+ * `count(...) >= k`, else VT_RING_DEFAULT) or the last k (time, value) pairs; an event
+ * exactly D old is outside `within D`. Every read also reports the next instant its
+ * value can change (vt_see), which becomes the contact's wake-up. */
+#include "vm_internal.h"
+#include <stdint.h>
+
+typedef struct { int64_t t; vt_slot v; } tv_entry;
+
+static bool windowed(const vt_phist *h) { return h->k > 0; }
+
+uint32_t vt_hist_size(const vt_phist *h) {
+    switch (h->kind) {
+    case VT_H_COUNT: return windowed(h) ? (uint32_t)sizeof(vt_ring) + 8u * (uint32_t)h->k : 8u;
+    case VT_H_SUM: case VT_H_MIN: case VT_H_MAX: case VT_H_AVG:
+        return windowed(h) ? (uint32_t)sizeof(vt_ring) + (uint32_t)sizeof(tv_entry) * (uint32_t)h->k : 8u + (uint32_t)sizeof(vt_slot);
+    case VT_H_LAST: case VT_H_FIRST: return 8u + (uint32_t)sizeof(vt_slot);
+    case VT_H_LASTSEQ: return 16u;
+    default: return 8u;
+    }
+}
+
+void vt_hist_init(const vt_program *p, vt_contact *c) {
+    for (uint32_t i = 0; i < p->nhists; i++) {
+        const vt_phist *h = &p->hists[i];
+        uint8_t *a = c->data + p->lay.hist_off[i];
+        int64_t none = INT64_MIN;
+        switch (h->kind) {
+        case VT_H_LAST: case VT_H_FIRST: case VT_H_LAST_AT: case VT_H_FIRST_AT:
+        case VT_H_SINCE: case VT_H_WITHIN: case VT_H_NOFOR:
+            memcpy(a, &none, 8);
+            break;
+        case VT_H_LASTSEQ: memcpy(a + 8, &none, 8); break;
+        default: break;
+        }
+    }
+}
+
+/* Ring slot index of the i-th oldest entry. */
+static uint32_t ring_idx(const vt_ring *r, uint32_t i, uint32_t k) {
+    uint32_t x = r->head + i;     /* head < k and i < k: one subtraction, no division */
+    return x >= k ? x - k : x;
+}
+
+static uint32_t ring_push(vt_ring *r, uint32_t k) {
+    if (r->n < k) return ring_idx(r, r->n++, k);
+    uint32_t at = r->head;
+    r->head = r->head + 1 == k ? 0 : r->head + 1;
+    return at;
+}
+
+static void num_fold(int kind, vt_slot *acc, int64_t n, const vt_cell *v) {
+    if (n == 0 || acc->t == VT_V_NULL) {
+        acc->t = v->t;
+        memcpy(acc->cur, v->cur, 3);
+        if (v->t == VT_V_NUMBER) memcpy(&acc->v, &v->u.d, 8); else acc->v = v->u.i;
+        return;
+    }
+    if (v->t == VT_V_NUMBER || acc->t == VT_V_NUMBER) {
+        double a, b;
+        if (acc->t == VT_V_NUMBER) memcpy(&a, &acc->v, 8); else a = (double)acc->v;
+        b = v->t == VT_V_NUMBER ? v->u.d : (double)v->u.i;
+        double r = kind == VT_H_MIN ? (b < a ? b : a) : kind == VT_H_MAX ? (b > a ? b : a) : a + b;
+        acc->t = VT_V_NUMBER;
+        memcpy(&acc->v, &r, 8);
+        return;
+    }
+    int64_t b = v->u.i;
+    if (kind == VT_H_MIN) { if (b < acc->v) acc->v = b; }
+    else if (kind == VT_H_MAX) { if (b > acc->v) acc->v = b; }
+    else acc->v = (int64_t)((uint64_t)acc->v + (uint64_t)b);
+}
+
+static vt_cell payload(vt_vm *vm, int32_t f) {
+    vt_cell v;
+    memset(&v, 0, sizeof v);
+    if (!vm->in || f < 0 || (uint32_t)f >= vm->in->nvalues) return v;
+    const vt_value *x = &vm->in->values[f];
+    v.t = x->type;
+    memcpy(v.cur, x->currency, 3);
+    if (x->type == VT_V_TEXT) { v.u.s = x->u.s.p; v.len = x->u.s.len; }
+    else if (x->type == VT_V_NUMBER) v.u.d = x->u.d;
+    else if (x->type == VT_V_BOOL) v.u.i = x->u.b;
+    else v.u.i = x->u.i;
+    return v;
+}
+
+int vt_hist_on_event(vt_vm *vm) {
+    const vt_program *p = vm->p;
+    if (vm->ev < 0) return 0;
+    const vt_ilist *l = &p->hist_by_ev[vm->ev];
+    int64_t at = vm->in ? vm->in->at : vm->now;
+    for (uint32_t j = 0; j < l->n; j++) {
+        uint32_t i = l->v[j];
+        const vt_phist *h = &p->hists[i];
+        if (h->where_fn >= 0) {
+            int r = vt_cond(vm, h->where_fn);
+            if (r < 0) return -1;
+            if (!r) continue;
+        }
+        uint32_t off = p->lay.hist_off[i];
+        uint8_t *a = vm->c->data + off;
+        vt_cell v = payload(vm, h->field);
+        uint32_t k = (uint32_t)h->k;
+        switch (h->kind) {
+        case VT_H_COUNT:
+            if (k) { vt_ring *r = (vt_ring *)a; int64_t *ts = (int64_t *)(a + sizeof *r); ts[ring_push(r, k)] = at; }
+            else { int64_t n; memcpy(&n, a, 8); n++; memcpy(a, &n, 8); }
+            break;
+        case VT_H_SUM: case VT_H_MIN: case VT_H_MAX: case VT_H_AVG:
+            if (v.t != VT_V_INT && v.t != VT_V_NUMBER && v.t != VT_V_MONEY && v.t != VT_V_DURATION) break;
+            if (k) {
+                vt_ring *r = (vt_ring *)a;
+                tv_entry *e = (tv_entry *)(a + sizeof *r) + ring_push(r, k);
+                e->t = at;
+                memset(&e->v, 0, sizeof e->v);
+                num_fold(VT_H_SUM, &e->v, 0, &v);
+            } else {
+                int64_t n; memcpy(&n, a, 8);
+                num_fold(h->kind == VT_H_AVG ? VT_H_SUM : h->kind, (vt_slot *)(a + 8), n, &v);
+                n++; memcpy(a, &n, 8);
+            }
+            break;
+        case VT_H_FIRST: case VT_H_FIRST_AT: {
+            int64_t t; memcpy(&t, a, 8);
+            if (t != INT64_MIN) break;
+            memcpy(a, &at, 8);
+            if (h->kind == VT_H_FIRST && vt_slot_write(vm->c, off + 8, &v) != 0) return vt_fail(vm, "out of memory");
+            break;
+        }
+        case VT_H_LAST:
+            memcpy(a, &at, 8);
+            if (vt_slot_write(vm->c, off + 8, &v) != 0) return vt_fail(vm, "out of memory");
+            break;
+        case VT_H_LASTSEQ: {
+            int64_t seq = vt_hdr(vm->c)->seq;
+            memcpy(a, &seq, 8);
+            memcpy(a + 8, &at, 8);
+            break;
+        }
+        default:    /* LAST_AT, SINCE, WITHIN, NOFOR: the last matching instant */
+            memcpy(a, &at, 8);
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Numeric accumulators only: anything else (a damaged blob) reads as null. */
+static vt_cell cell_of(const vt_slot *s) {
+    vt_cell v;
+    memset(&v, 0, sizeof v);
+    if (s->t != VT_V_INT && s->t != VT_V_NUMBER && s->t != VT_V_MONEY && s->t != VT_V_DURATION) return v;
+    v.t = s->t;
+    memcpy(v.cur, s->cur, 3);
+    if (s->t == VT_V_NUMBER) memcpy(&v.u.d, &s->v, 8); else v.u.i = s->v;
+    return v;
+}
+
+/* The mean of n values summed in `sum`: money and durations stay exact integers
+ * (rounded half away from zero), numbers become decimals. */
+static vt_cell average(vt_cell sum, int64_t n) {
+    if (sum.t == VT_V_MONEY || sum.t == VT_V_DURATION) {
+        int64_t q = sum.u.i / n, r = sum.u.i % n;
+        if (2 * (r < 0 ? -r : r) >= n) q += sum.u.i < 0 ? -1 : 1;
+        sum.u.i = q;
+        return sum;
+    }
+    double s = sum.t == VT_V_NUMBER ? sum.u.d : (double)sum.u.i;
+    sum.t = VT_V_NUMBER;
+    sum.u.d = s / (double)n;
+    return sum;
+}
+
+static vt_cell windowed_fold(vt_vm *vm, const vt_phist *h, uint8_t *a) {
+    vt_ring *r = (vt_ring *)a;
+    tv_entry *es = (tv_entry *)(a + sizeof *r);
+    uint32_t k = (uint32_t)h->k;
+    int64_t lo = vt_tsub(vm->now, h->within);
+    vt_slot acc;
+    memset(&acc, 0, sizeof acc);
+    int64_t n = 0;
+    int seen = 0;
+    for (uint32_t i = 0; i < r->n; i++) {
+        tv_entry *e = &es[ring_idx(r, i, k)];
+        if (e->t <= lo) continue;
+        if (!seen) { vt_see(vm, vt_tadd(e->t, h->within)); seen = 1; }
+        vt_cell v = cell_of(&e->v);
+        num_fold(h->kind == VT_H_AVG ? VT_H_SUM : h->kind, &acc, n, &v);
+        n++;
+    }
+    vt_cell out = cell_of(&acc);
+    if (n == 0) {
+        memset(&out, 0, sizeof out);
+        if (h->kind == VT_H_SUM) { out.t = (uint8_t)(h->vtype == VT_V_NUMBER ? VT_V_NUMBER : h->vtype); }
+        return out;
+    }
+    if (h->kind == VT_H_AVG) return average(out, n);
+    return out;
+}
+
+vt_cell vt_hist_read(vt_vm *vm, uint32_t i) {
+    const vt_program *p = vm->p;
+    const vt_phist *h = &p->hists[i];
+    uint32_t off = p->lay.hist_off[i];
+    uint8_t *a = vm->c->data + off;
+    vt_cell v;
+    memset(&v, 0, sizeof v);
+    int64_t t;
+    memcpy(&t, a, 8);
+    switch (h->kind) {
+    case VT_H_COUNT:
+        v.t = VT_V_INT;
+        if (!h->k) { v.u.i = t; break; }
+        {
+            vt_ring *r = (vt_ring *)a;
+            const int64_t *ts = (const int64_t *)(a + sizeof *r);
+            int64_t lo = vt_tsub(vm->now, h->within), n = 0;
+            for (uint32_t j = 0; j < r->n; j++) {
+                int64_t x = ts[ring_idx(r, j, (uint32_t)h->k)];
+                if (x <= lo) continue;
+                if (n == 0) vt_see(vm, vt_tadd(x, h->within));
+                n++;
+            }
+            v.u.i = n;
+        }
+        break;
+    case VT_H_SUM: case VT_H_MIN: case VT_H_MAX: case VT_H_AVG:
+        if (h->k) return windowed_fold(vm, h, a);
+        if (t == 0) {
+            if (h->kind == VT_H_SUM) v.t = (uint8_t)h->vtype;
+            break;
+        }
+        v = cell_of((const vt_slot *)(a + 8));
+        if (h->kind == VT_H_AVG) v = average(v, t);
+        break;
+    case VT_H_LAST: case VT_H_FIRST:
+        if (t == INT64_MIN) break;
+        return vt_slot_read(vm->c, (const vt_slot *)(a + 8));
+    case VT_H_LAST_AT: case VT_H_FIRST_AT:
+        if (t == INT64_MIN) break;
+        v.t = VT_V_TIME; v.u.i = t;
+        break;
+    case VT_H_SINCE:
+        if (t == INT64_MIN) break;
+        v.t = VT_V_DURATION; v.u.i = vt_tsub(vm->now, t);
+        break;
+    case VT_H_WITHIN:
+        v.t = VT_V_BOOL;
+        v.u.i = t != INT64_MIN && t > vt_tsub(vm->now, h->within);
+        if (v.u.i) vt_see(vm, vt_tadd(t, h->within));
+        break;
+    case VT_H_NOFOR: {
+        int64_t base = t == INT64_MIN ? vt_hdr(vm->c)->created_at : t;
+        v.t = VT_V_BOOL;
+        v.u.i = vm->now >= vt_tadd(base, h->within);
+        if (!v.u.i) vt_see(vm, vt_tadd(base, h->within));
+        break;
+    }
+    case VT_H_LASTSEQ:
+        v.t = VT_V_INT; v.u.i = t;
+        break;
+    }
+    return v;
+}

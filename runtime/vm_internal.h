@@ -1,0 +1,132 @@
+/* The VM's private structures: stack cells, the contact buffer's layout, the vm. */
+#ifndef VT_VM_INTERNAL_H
+#define VT_VM_INTERNAL_H
+#include "opcodes.h"
+#include "program.h"
+#include <string.h>
+
+/* A value on the VM stack. Text points into a constant, the contact buffer, the
+ * input or the vm's text buffer, valid until the statement that uses it ends. */
+typedef struct vt_cell {
+    uint8_t t;              /* vt_vtype, or VT_C_TAGS */
+    char cur[3];            /* money currency, not NUL-terminated */
+    uint32_t len;           /* text length */
+    union { int64_t i; double d; const char *s; } u;
+} vt_cell;
+#define VT_C_TAGS 100       /* the built-in tag set (u.s: "\x1f"-separated) */
+
+/* A stored value inside the contact buffer: text as an offset into the buffer. */
+typedef struct vt_slot { uint8_t t; char cur[3]; uint32_t len; int64_t v; } vt_slot;
+
+/* The contact buffer starts with this header; the rest is the program's layout
+ * (fixed part), then a tail of text bytes. All offsets are multiples of 8. */
+typedef struct vt_chdr {
+    uint32_t magic, sig, fixed_len, dead;   /* dead: tail bytes no longer referenced */
+    int64_t created_at, clock, next_wake, seq;
+    int32_t owner;
+    uint32_t id_off, id_len, tags_off, tags_len, lcs_off;   /* id is NUL-terminated */
+} vt_chdr;
+#define VT_CONTACT_MAGIC 0x54434256u  /* "VBCT" */
+
+typedef struct vt_lcst { int32_t state, pad; int64_t entered; } vt_lcst;
+
+enum { VT_EM_RUN, VT_EM_WAIT, VT_EM_UNTIL, VT_EM_DELAYED };
+typedef struct vt_enroll {
+    uint8_t active, mode, pad[2];
+    uint32_t pc, count, pad2;
+    int64_t start, deadline, start_seq;
+    int32_t rep[VT_MAX_REP];
+} vt_enroll;
+
+/* Cap history of a channel: the last `cap` emitted sends, oldest first. */
+typedef struct vt_ring { uint32_t head, n; } vt_ring;
+
+#define VT_SBUF 65536
+#define VT_LOOP_BUDGET 10000000   /* interpolated text of one statement; longer texts are cut */
+
+struct vt_vm {
+    const vt_program *p;
+    vt_cell stack[VT_MAX_STACK];
+    char sbuf[VT_SBUF];
+    size_t slen;
+    char err[512];
+    /* the instant being processed */
+    vt_contact *c;
+    const vt_input *in;
+    const vt_sink *sink;
+    int64_t now, horizon;
+    int ev;                 /* event index, VT_EV_CREATED, or VT_EV_NONE */
+    int wf;                 /* workflow whose steps run, -1 none */
+    int aborted;
+    long loops;             /* REP_NEXT back-jumps this instant (VT_LOOP_BUDGET) */
+    char tbuf[VT_SBUF + 1]; /* NUL-terminated text handed to the sink */
+    uint32_t *entered;      /* per global state: == gen when entered at this instant */
+    uint32_t *visited;      /* per global state: == vgen when visited while settling */
+    uint32_t gen, vgen;     /* generations instead of clearing the arrays */
+    uint8_t *fired;         /* per workflow: enroll trigger fired */
+};
+#define VT_EV_NONE (-3)
+#define VT_EV_CONTACT (-4)
+
+static inline vt_chdr *vt_hdr(vt_contact *c) { return (vt_chdr *)c->data; }
+static inline void *vt_at(vt_contact *c, uint32_t off) { return c->data + off; }
+static inline vt_enroll *vt_enr(vt_vm *vm, uint32_t wf) {
+    return (vt_enroll *)vt_at(vm->c, vm->p->lay.enrolls + wf * (uint32_t)sizeof(vt_enroll));
+}
+static inline vt_lcst *vt_lc(vt_vm *vm, uint32_t lc) {
+    return (vt_lcst *)vt_at(vm->c, vm->p->lay.lcs + lc * (uint32_t)sizeof(vt_lcst));
+}
+static inline vt_slot *vt_field_slot(vt_contact *c, const vt_program *p, uint32_t f) {
+    return (vt_slot *)vt_at(c, p->lay.fields + f * (uint32_t)sizeof(vt_slot));
+}
+/* Time arithmetic saturates: a huge duration or a damaged blob never overflows. */
+static inline int64_t vt_tadd(int64_t a, int64_t b) {
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+static inline int64_t vt_tsub(int64_t a, int64_t b) {
+    int64_t r;
+    if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+static inline void vt_see(vt_vm *vm, int64_t t) {
+    if (t > vm->now && t < vm->horizon) vm->horizon = t;
+}
+
+/* contact_state.c */
+int vt_layout_build(vt_program *p);
+vt_cell vt_slot_read(const vt_contact *c, const vt_slot *s);
+/* Stores a cell into the slot at byte offset `off` (text is appended to the tail). */
+int vt_slot_write(vt_contact *c, uint32_t off, const vt_cell *v);
+int vt_contact_compact(const vt_program *p, vt_contact *c);
+int vt_tags_edit(vt_contact *c, const char *tag, uint32_t len, bool add);
+bool vt_tags_has(const char *tags, uint32_t tlen, const char *tag, uint32_t len);
+
+/* accum.c */
+uint32_t vt_hist_size(const vt_phist *h);
+void vt_hist_init(const vt_program *p, vt_contact *c);
+int vt_hist_on_event(vt_vm *vm);
+vt_cell vt_hist_read(vt_vm *vm, uint32_t h);
+
+/* vm.c */
+enum { VT_R_RET, VT_R_END, VT_R_SUSPEND, VT_R_DONE, VT_R_STOP, VT_R_ERR };
+/* Runs code from pc until RET/END/DONE/STOP or a suspension; *out gets RET's value. */
+int vt_run(vt_vm *vm, uint32_t pc, vt_cell *out);
+/* Evaluates a condition function: 1 true, 0 false/null, -1 error. */
+int vt_cond(vt_vm *vm, int32_t fn);
+bool vt_truthy(const vt_cell *v);
+int vt_fail(vt_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* vm_steps.c: the side effects of steps */
+int vt_step_send(vt_vm *vm, uint32_t ch, uint32_t step, uint32_t resume, const vt_cell *tmpl, int *suspended);
+int vt_step_action(vt_vm *vm, int kind, uint32_t team, uint32_t step, const vt_cell *text, int64_t due);
+int vt_enter_state(vt_vm *vm, uint32_t lc, uint32_t st, int32_t trans);
+int vt_emit_audit(vt_vm *vm, int kind, int a, int b, int c, int d);
+uint32_t vt_split_bucket(vt_vm *vm);
+
+/* send_time.c */
+int64_t vt_next_allowed(const vt_program *p, const vt_pchan *ch, int64_t t);
+int64_t vt_calendar_next(const vt_program *p, const vt_ptrig *t, int64_t after);
+
+#endif
