@@ -1,0 +1,1018 @@
+/* JSONL and CSV input records, scanned once per line and validated against the schema. */
+#include "ingest.h"
+#include "../common/jsonw.h"
+#include "../common/mem.h"
+#include "../common/timeutil.h"
+#include "../compiler/suggest.h"
+#include "money.h"
+#include "strmap.h"
+#include "tz.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+
+/* A record has few members; more than this is not a record of ours. */
+#define MAX_MEMBERS 256
+#define MAX_DEPTH 64
+
+enum jkind { J_STR, J_NUM, J_TRUE, J_FALSE, J_NULL, J_OBJ, J_ARR };
+
+typedef struct member {
+    const char *key;
+    size_t key_len;
+    uint8_t kind;
+    const char *val; /* decoded text (J_STR), raw text otherwise */
+    size_t val_len;
+} member;
+
+struct vt_ingest {
+    const vt_schema *s;
+    vt_tz *tz;
+    vt_strmap types;       /* event name -> index */
+    char *scratch;         /* decoded strings of the current line */
+    size_t scratch_cap, scratch_used;
+    member mem[MAX_MEMBERS];
+    size_t nmem;
+    vt_value *values;
+    uint32_t maxfields;
+    char keybuf[64];
+    char msg[512];
+    /* CSV */
+    member *cols;          /* header names */
+    size_t ncols, cols_cap;
+    char *header;          /* owned copy of the header line */
+};
+
+static const char *fail(vt_ingest *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *fail(vt_ingest *x, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->msg, sizeof x->msg, fmt, ap);
+    va_end(ap);
+    return x->msg;
+}
+
+vt_ingest *vt_ingest_new(const vt_schema *s, char **error) {
+    vt_ingest *x = vt_calloc(1, sizeof *x);
+    if (!x) goto oom;
+    x->s = s;
+    vt_strmap_init(&x->types);
+    x->tz = vt_tz_load(s->timezone ? s->timezone : "UTC");
+    if (!x->tz) {
+        if (error) {
+            const char *tz = s->timezone ? s->timezone : "UTC";
+            *error = vt_malloc(strlen(tz) + 80);
+            if (*error) sprintf(*error, "cannot load the time zone \"%s\" of the flow", tz);
+        }
+        vt_ingest_free(x);
+        return NULL;
+    }
+    x->maxfields = s->ncontact_fields;
+    for (uint32_t i = 0; i < s->nevents; i++) {
+        if (vt_strmap_put(&x->types, s->events[i].name, strlen(s->events[i].name), i, NULL, NULL) < 0) goto oom;
+        if (s->events[i].nfields > x->maxfields) x->maxfields = s->events[i].nfields;
+    }
+    x->values = vt_calloc(x->maxfields + 1, sizeof *x->values);
+    if (!x->values) goto oom;
+    return x;
+oom:
+    vt_ingest_free(x);
+    if (error) *error = vt_strdup("out of memory");
+    return NULL;
+}
+
+void vt_ingest_free(vt_ingest *x) {
+    if (!x) return;
+    vt_tz_free(x->tz);
+    vt_strmap_free(&x->types);
+    vt_free(x->scratch);
+    vt_free(x->values);
+    vt_free(x->cols);
+    vt_free(x->header);
+    vt_free(x);
+}
+
+/* ---- UTF-8 ------------------------------------------------------------------------ */
+
+/* Offset of the first invalid byte, or len when the text is valid UTF-8. */
+static size_t utf8_check(const uint8_t *s, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        /* ASCII fast path, eight bytes at a time */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ull) break;
+            i += 8;
+        }
+        if (i >= len) break;
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07;
+        else return i;
+        if (i + n >= len) return i;
+        for (size_t k = 1; k <= n; k++) {
+            if (i + k >= len || (s[i + k] & 0xC0) != 0x80) return i;
+            cp = cp << 6 | (s[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n + 1;
+    }
+    return len;
+}
+
+/* ---- JSON scanning ---------------------------------------------------------------- */
+
+typedef struct jscan {
+    const char *s;
+    size_t len, p;
+    vt_ingest *x;
+    const char *err;
+} jscan;
+
+static void ws(jscan *j) {
+    while (j->p < j->len && (j->s[j->p] == ' ' || j->s[j->p] == '\t' || j->s[j->p] == '\r' || j->s[j->p] == '\n'))
+        j->p++;
+}
+
+static int jerr(jscan *j, const char *what) {
+    if (!j->err) j->err = fail(j->x, "not valid JSON: %s at column %zu", what, j->p + 1);
+    return -1;
+}
+
+static int hex4(const char *s, uint32_t *out) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
+        else return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* A string at j->p (the opening quote). Without escapes (the common case) it points
+ * into the line itself; otherwise it is decoded into scratch. */
+static int jstring(jscan *j, const char **out, size_t *olen) {
+    vt_ingest *x = j->x;
+    j->p++;
+    size_t q = j->p;
+    while (q < j->len) {
+        unsigned char ch = (unsigned char)j->s[q];
+        if (ch == '"') {
+            *out = j->s + j->p;
+            *olen = q - j->p;
+            j->p = q + 1;
+            return 0;
+        }
+        if (ch == '\\' || ch < 0x20) break;
+        q++;
+    }
+    char *d = x->scratch + x->scratch_used, *d0 = d;
+    for (;;) {
+        if (j->p >= j->len) return jerr(j, "a text value is not closed with `\"`");
+        char c = j->s[j->p];
+        if (c == '"') break;
+        if ((unsigned char)c < 0x20) return jerr(j, "a control character inside a text value");
+        if (c != '\\') {
+            *d++ = c;
+            j->p++;
+            continue;
+        }
+        if (j->p + 1 >= j->len) return jerr(j, "a text value is not closed with `\"`");
+        char e = j->s[j->p + 1];
+        j->p += 2;
+        switch (e) {
+        case '"': *d++ = '"'; break;
+        case '\\': *d++ = '\\'; break;
+        case '/': *d++ = '/'; break;
+        case 'b': *d++ = '\b'; break;
+        case 'f': *d++ = '\f'; break;
+        case 'n': *d++ = '\n'; break;
+        case 'r': *d++ = '\r'; break;
+        case 't': *d++ = '\t'; break;
+        case 'u': {
+            uint32_t cp;
+            if (j->p + 4 > j->len || hex4(j->s + j->p, &cp)) return jerr(j, "a bad \\u escape");
+            j->p += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                uint32_t lo;
+                if (j->p + 6 > j->len || j->s[j->p] != '\\' || j->s[j->p + 1] != 'u' || hex4(j->s + j->p + 2, &lo) ||
+                    lo < 0xDC00 || lo > 0xDFFF)
+                    return jerr(j, "a lone surrogate in a \\u escape");
+                j->p += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                return jerr(j, "a lone surrogate in a \\u escape");
+            }
+            /* The 6-byte escape always encodes to at most 4 bytes, so scratch suffices. */
+            if (cp < 0x80) *d++ = (char)cp;
+            else if (cp < 0x800) *d++ = (char)(0xC0 | cp >> 6), *d++ = (char)(0x80 | (cp & 0x3F));
+            else if (cp < 0x10000)
+                *d++ = (char)(0xE0 | cp >> 12), *d++ = (char)(0x80 | ((cp >> 6) & 0x3F)), *d++ = (char)(0x80 | (cp & 0x3F));
+            else
+                *d++ = (char)(0xF0 | cp >> 18), *d++ = (char)(0x80 | ((cp >> 12) & 0x3F)),
+                *d++ = (char)(0x80 | ((cp >> 6) & 0x3F)), *d++ = (char)(0x80 | (cp & 0x3F));
+            break;
+        }
+        default: j->p -= 1; return jerr(j, "an unknown escape in a text value");
+        }
+    }
+    j->p++;
+    *d = 0;
+    *out = d0;
+    *olen = (size_t)(d - d0);
+    x->scratch_used += *olen + 1;
+    return 0;
+}
+
+static int jnumber(jscan *j) {
+    size_t p = j->p;
+    const char *s = j->s;
+    if (p < j->len && s[p] == '-') p++;
+    if (p >= j->len || s[p] < '0' || s[p] > '9') return jerr(j, "expected a value");
+    if (s[p] == '0') p++;
+    else
+        while (p < j->len && s[p] >= '0' && s[p] <= '9') p++;
+    if (p < j->len && s[p] == '.') {
+        p++;
+        if (p >= j->len || s[p] < '0' || s[p] > '9') return jerr(j, "a number needs digits after `.`");
+        while (p < j->len && s[p] >= '0' && s[p] <= '9') p++;
+    }
+    if (p < j->len && (s[p] == 'e' || s[p] == 'E')) {
+        p++;
+        if (p < j->len && (s[p] == '+' || s[p] == '-')) p++;
+        if (p >= j->len || s[p] < '0' || s[p] > '9') return jerr(j, "a bad exponent");
+        while (p < j->len && s[p] >= '0' && s[p] <= '9') p++;
+    }
+    j->p = p;
+    return 0;
+}
+
+static int jvalue(jscan *j, member *m, int depth);
+
+static int jskip_container(jscan *j, int depth) {
+    if (depth > MAX_DEPTH) return jerr(j, "values nested too deeply");
+    char open = j->s[j->p], close = open == '{' ? '}' : ']';
+    j->p++;
+    ws(j);
+    if (j->p < j->len && j->s[j->p] == close) {
+        j->p++;
+        return 0;
+    }
+    for (;;) {
+        member tmp;
+        ws(j);
+        if (open == '{') {
+            const char *k;
+            size_t kl;
+            if (j->p >= j->len || j->s[j->p] != '"') return jerr(j, "expected a name in quotes");
+            if (jstring(j, &k, &kl)) return -1;
+            ws(j);
+            if (j->p >= j->len || j->s[j->p] != ':') return jerr(j, "expected `:` after a name");
+            j->p++;
+            ws(j);
+        }
+        if (jvalue(j, &tmp, depth + 1)) return -1;
+        ws(j);
+        if (j->p < j->len && j->s[j->p] == ',') {
+            j->p++;
+            continue;
+        }
+        if (j->p < j->len && j->s[j->p] == close) {
+            j->p++;
+            return 0;
+        }
+        return jerr(j, open == '{' ? "expected `,` or `}`" : "expected `,` or `]`");
+    }
+}
+
+static int jvalue(jscan *j, member *m, int depth) {
+    if (j->p >= j->len) return jerr(j, "expected a value");
+    char c = j->s[j->p];
+    size_t start = j->p;
+    if (c == '"') {
+        m->kind = J_STR;
+        return jstring(j, &m->val, &m->val_len);
+    }
+    if (c == '{' || c == '[') {
+        m->kind = c == '{' ? J_OBJ : J_ARR;
+        if (jskip_container(j, depth)) return -1;
+    } else if (j->len - j->p >= 4 && !memcmp(j->s + j->p, "true", 4)) {
+        m->kind = J_TRUE, j->p += 4;
+    } else if (j->len - j->p >= 5 && !memcmp(j->s + j->p, "false", 5)) {
+        m->kind = J_FALSE, j->p += 5;
+    } else if (j->len - j->p >= 4 && !memcmp(j->s + j->p, "null", 4)) {
+        m->kind = J_NULL, j->p += 4;
+    } else {
+        m->kind = J_NUM;
+        if (jnumber(j)) return -1;
+    }
+    m->val = j->s + start;
+    m->val_len = j->p - start;
+    return 0;
+}
+
+/* Members of the object in s[0..len) into x->mem. */
+static int jobject(vt_ingest *x, const char *s, size_t len, const char **why) {
+    jscan j = {s, len, 0, x, NULL};
+    x->nmem = 0;
+    ws(&j);
+    if (j.p >= len || s[j.p] != '{') {
+        *why = fail(x, "not valid JSON: a record must be an object `{...}` (column %zu)", j.p + 1);
+        return -1;
+    }
+    j.p++;
+    ws(&j);
+    if (j.p < len && s[j.p] == '}') {
+        j.p++;
+    } else {
+        for (;;) {
+            ws(&j);
+            if (x->nmem == MAX_MEMBERS) {
+                *why = fail(x, "a record with more than %d names", MAX_MEMBERS);
+                return -1;
+            }
+            member *m = &x->mem[x->nmem];
+            if (j.p >= len || s[j.p] != '"') {
+                jerr(&j, "expected a name in quotes");
+                break;
+            }
+            if (jstring(&j, &m->key, &m->key_len)) break;
+            ws(&j);
+            if (j.p >= len || s[j.p] != ':') {
+                jerr(&j, "expected `:` after a name");
+                break;
+            }
+            j.p++;
+            ws(&j);
+            if (jvalue(&j, m, 1)) break;
+            for (size_t i = 0; i < x->nmem; i++)
+                if (x->mem[i].key_len == m->key_len && !memcmp(x->mem[i].key, m->key, m->key_len)) {
+                    *why = fail(x, "\"%s\" appears twice in the record", m->key);
+                    return -1;
+                }
+            x->nmem++;
+            ws(&j);
+            if (j.p < len && s[j.p] == ',') {
+                j.p++;
+                continue;
+            }
+            if (j.p < len && s[j.p] == '}') {
+                j.p++;
+                break;
+            }
+            jerr(&j, "expected `,` or `}`");
+            break;
+        }
+    }
+    if (!j.err) {
+        ws(&j);
+        if (j.p < len) jerr(&j, "unexpected text after the record");
+    }
+    if (j.err) {
+        *why = j.err;
+        return -1;
+    }
+    return 0;
+}
+
+static int scratch_reserve(vt_ingest *x, size_t need) {
+    if (x->scratch_cap >= need) return 0;
+    size_t cap = x->scratch_cap ? x->scratch_cap : 4096;
+    while (cap < need) cap *= 2;
+    char *p = vt_realloc(x->scratch, cap);
+    if (!p) return -1;
+    x->scratch = p;
+    x->scratch_cap = cap;
+    return 0;
+}
+
+/* ---- values ------------------------------------------------------------------------ */
+
+static const char *type_word(uint8_t t) {
+    switch (t) {
+    case VT_V_BOOL: return "true or false";
+    case VT_V_INT: return "a whole number";
+    case VT_V_NUMBER: return "a number";
+    case VT_V_MONEY: return "an amount with its currency, like \"49.90 EUR\"";
+    case VT_V_TEXT: return "text in quotes";
+    case VT_V_TIME: return "a time like \"2026-01-02T09:00:00Z\"";
+    case VT_V_DURATION: return "a duration like \"4h\" or \"7d\"";
+    case VT_V_TEAM: return "a team name";
+    default: return "a value";
+    }
+}
+
+static int parse_int(const char *s, size_t len, int64_t *out) {
+    size_t p = 0;
+    bool neg = false;
+    if (p < len && (s[p] == '-' || s[p] == '+')) neg = s[p++] == '-';
+    if (p >= len) return -1;
+    uint64_t v = 0;
+    for (; p < len; p++) {
+        if (s[p] < '0' || s[p] > '9') return -1;
+        if (v > (UINT64_C(9223372036854775807) - (uint64_t)(s[p] - '0')) / 10) return -1;
+        v = v * 10 + (uint64_t)(s[p] - '0');
+    }
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    return 0;
+}
+
+static int parse_duration(const char *s, size_t len, int64_t *out) {
+    size_t p = 0;
+    int64_t total = 0;
+    if (!len) return -1;
+    while (p < len) {
+        int64_t n = 0;
+        size_t q = p;
+        while (p < len && s[p] >= '0' && s[p] <= '9' && n < 1000000000) n = n * 10 + (s[p++] - '0');
+        if (p == q || p >= len) return -1;
+        int64_t unit;
+        switch (s[p++]) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        case 'w': unit = 7 * 86400; break;
+        default: return -1;
+        }
+        total += n * unit;
+    }
+    *out = total;
+    return 0;
+}
+
+static int parse_time(vt_ingest *x, const char *s, size_t len, int64_t *out) {
+    int has_zone;
+    if (vt_parse_timestamp(s, len, out, &has_zone, NULL)) return -1;
+    if (!has_zone) *out = vt_tz_from_local(x->tz, *out);
+    return 0;
+}
+
+/* Converts member m to field f's type. `lenient` (CSV): every cell is text. */
+static const char *to_value(vt_ingest *x, const vt_schema_field *f, const member *m, bool lenient, vt_value *v) {
+    memset(v, 0, sizeof *v);
+    if (m->kind == J_NULL || (lenient && m->val_len == 0)) return NULL; /* not given */
+    bool str = m->kind == J_STR;
+    const char *t = m->val;
+    size_t n = m->val_len;
+    v->type = f->type;
+    switch (f->type) {
+    case VT_V_BOOL:
+        if (m->kind == J_TRUE || (lenient && n == 4 && !memcmp(t, "true", 4))) v->u.b = true;
+        else if (m->kind == J_FALSE || (lenient && n == 5 && !memcmp(t, "false", 5))) v->u.b = false;
+        else break;
+        return NULL;
+    case VT_V_INT:
+        if ((m->kind == J_NUM || lenient) && parse_int(t, n, &v->u.i) == 0) {
+            if (f->has_range && (v->u.i < f->lo || v->u.i > f->hi))
+                return fail(x, "\"%s\" must be between %lld and %lld, got %.*s", f->name, (long long)f->lo,
+                            (long long)f->hi, (int)n, t);
+            return NULL;
+        }
+        break;
+    case VT_V_NUMBER:
+        if (m->kind == J_NUM || lenient) {
+            char buf[64];
+            if (n == 0 || n >= sizeof buf) break;
+            memcpy(buf, t, n);
+            buf[n] = 0;
+            char *end;
+            v->u.d = strtod(buf, &end);
+            if (*end || (n && (buf[0] == ' ' || buf[0] == '\t'))) break;
+            if (f->has_range && (v->u.d < (double)f->lo || v->u.d > (double)f->hi))
+                return fail(x, "\"%s\" must be between %lld and %lld, got %s", f->name, (long long)f->lo,
+                            (long long)f->hi, buf);
+            return NULL;
+        }
+        break;
+    case VT_V_MONEY:
+        if (str || lenient) {
+            const char *why;
+            if (vt_money_parse(t, n, &v->u.i, v->currency, &why) == 0) return NULL;
+            return fail(x, "\"%s\": \"%.*s\" is not valid money: %s", f->name, (int)(n > 60 ? 60 : n), t, why);
+        }
+        break;
+    case VT_V_TEXT:
+        if (str || lenient) {
+            if (n > UINT32_MAX) break;
+            v->u.s.p = t;
+            v->u.s.len = (uint32_t)n;
+            return NULL;
+        }
+        break;
+    case VT_V_TIME:
+        if (str || lenient) {
+            if (parse_time(x, t, n, &v->u.i) == 0) return NULL;
+            return fail(x, "\"%s\": \"%.*s\" is not a real date and time (write it like \"2026-01-02T09:00:00Z\")",
+                        f->name, (int)(n > 60 ? 60 : n), t);
+        }
+        break;
+    case VT_V_DURATION:
+        if (str || lenient) {
+            if (parse_duration(t, n, &v->u.i) == 0) return NULL;
+        } else if (m->kind == J_NUM && parse_int(t, n, &v->u.i) == 0) {
+            return NULL; /* seconds */
+        }
+        break;
+    case VT_V_TEAM:
+        if (str || lenient) {
+            for (uint32_t i = 0; i < x->s->nteams; i++)
+                if (strlen(x->s->teams[i]) == n && !memcmp(x->s->teams[i], t, n)) {
+                    v->u.i = i;
+                    return NULL;
+                }
+            return fail(x, "\"%s\": \"%.*s\" is not a team of this flow", f->name, (int)(n > 60 ? 60 : n), t);
+        }
+        break;
+    default: break;
+    }
+    if (str) return fail(x, "\"%s\" must be %s, got \"%.*s\"", f->name, type_word(f->type), (int)(n > 60 ? 60 : n), t);
+    return fail(x, "\"%s\" must be %s, got %.*s", f->name, type_word(f->type), (int)(n > 60 ? 60 : n), t);
+}
+
+/* ---- records ----------------------------------------------------------------------- */
+
+static bool is(const member *m, const char *k) { return strlen(k) == m->key_len && !memcmp(m->key, k, m->key_len); }
+
+static int find_field(const vt_schema_field *fs, uint32_t n, const char *name, size_t len) {
+    for (uint32_t i = 0; i < n; i++)
+        if (!strncmp(fs[i].name, name, len) && fs[i].name[len] == 0) return (int)i;
+    return -1;
+}
+
+static const char *unknown_type(vt_ingest *x, const char *t, size_t n) {
+    char word[80];
+    snprintf(word, sizeof word, "%.*s", (int)(n < 70 ? n : 70), t);
+    vt_suggest sg;
+    vt_suggest_init(&sg, word);
+    vt_suggest_add(&sg, "contact");
+    for (uint32_t i = 0; i < x->s->nevents; i++) vt_suggest_add(&sg, x->s->events[i].name);
+    const char *best = vt_suggest_best(&sg);
+    if (best) return fail(x, "unknown record type \"%s\" (did you mean \"%s\"?)", word, best);
+    return fail(x, "unknown record type \"%s\": the flow declares no such event (write \"contact\" or one of its events)",
+                word);
+}
+
+static const char *unknown_field(vt_ingest *x, const member *m, const vt_schema_field *fs, uint32_t n,
+                                 const char *where) {
+    char word[80];
+    snprintf(word, sizeof word, "%.*s", (int)(m->key_len < 70 ? m->key_len : 70), m->key);
+    vt_suggest sg;
+    vt_suggest_init(&sg, word);
+    for (uint32_t i = 0; i < n; i++) vt_suggest_add(&sg, fs[i].name);
+    const char *best = vt_suggest_best(&sg);
+    if (best) return fail(x, "\"%s\" is not a field of %s (did you mean \"%s\"?)", word, where, best);
+    return fail(x, "\"%s\" is not a field of %s", word, where);
+}
+
+/* Turns the members of one line into a record. */
+static int build_record(vt_ingest *x, bool lenient, vt_inrec *r, const char **why) {
+    const member *type = NULL, *contact = NULL, *at = NULL, *id = NULL;
+    for (size_t i = 0; i < x->nmem; i++) {
+        const member *m = &x->mem[i];
+        if (is(m, "type")) type = m;
+        else if (is(m, "contact")) contact = m;
+        else if (is(m, "at")) at = m;
+        else if (is(m, "id")) id = m;
+    }
+    if (lenient) { /* empty CSV cells are not given */
+        if (type && !type->val_len) type = NULL;
+        if (contact && !contact->val_len) contact = NULL;
+        if (at && !at->val_len) at = NULL;
+        if (id && !id->val_len) id = NULL;
+    }
+    if (!type) return *why = fail(x, "missing \"type\": say what happened, e.g. \"type\":\"contact\" or an event name"), -1;
+    if (type->kind != J_STR) return *why = fail(x, "\"type\" must be text, like \"type\":\"purchase\""), -1;
+    memset(r, 0, sizeof *r);
+    r->key_field = -1;
+    const vt_schema_field *fs;
+    uint32_t nf;
+    if (type->val_len == 7 && !memcmp(type->val, "contact", 7)) {
+        r->type = VT_INPUT_CONTACT;
+        r->type_name = "contact";
+        fs = x->s->contact_fields;
+        nf = x->s->ncontact_fields;
+    } else {
+        int64_t t = vt_strmap_get(&x->types, type->val, type->val_len);
+        if (t < 0) return *why = unknown_type(x, type->val, type->val_len), -1;
+        r->type = (int)t;
+        r->type_name = x->s->events[t].name;
+        fs = x->s->events[t].fields;
+        nf = x->s->events[t].nfields;
+    }
+    if (!at) return *why = fail(x, "missing \"at\": every record needs the time it happened, like \"at\":\"2026-01-02T09:00:00Z\""), -1;
+    if (at->kind != J_STR || parse_time(x, at->val, at->val_len, &r->at))
+        return *why = fail(x, "\"at\": %s%.*s%s is not a real date and time (write it like \"2026-01-02T09:00:00Z\")",
+                           at->kind == J_STR ? "\"" : "", (int)(at->val_len > 60 ? 60 : at->val_len), at->val,
+                           at->kind == J_STR ? "\"" : ""),
+               -1;
+    if (!id) return *why = fail(x, "missing \"id\": every record needs a unique id so that a repeated record is recognised"), -1;
+    if ((id->kind != J_STR && id->kind != J_NUM) || id->val_len == 0)
+        return *why = fail(x, "\"id\" must be non-empty text, like \"id\":\"ord-77\""), -1;
+    r->id = id->val;
+    r->id_len = id->val_len;
+    for (uint32_t i = 0; i < nf; i++) x->values[i] = (vt_value){0};
+    r->values = x->values;
+    r->nvalues = nf;
+    const vt_schema_field *cf = x->s->contact_fields;
+    uint32_t ncf = x->s->ncontact_fields;
+    if (contact) {
+        if (contact->kind == J_STR || contact->kind == J_NUM) {
+            if (!contact->val_len) return *why = fail(x, "\"contact\" is empty: name the contact by its id"), -1;
+            r->contact = contact->val;
+            r->contact_len = contact->val_len;
+        } else if (contact->kind == J_OBJ && !lenient) {
+            /* {"email": "a@b.it"}: exactly one key field. Rescan the object's members. */
+            size_t save = x->nmem;
+            jscan j = {contact->val, contact->val_len, 0, x, NULL};
+            j.p = 1;
+            ws(&j);
+            member km;
+            const char *k;
+            size_t kl;
+            if (j.p >= j.len || contact->val[j.p] != '"' || jstring(&j, &k, &kl))
+                return *why = fail(x, "\"contact\" must name the contact by its id, or by one key field like {\"email\":\"a@b.it\"}"), -1;
+            ws(&j);
+            j.p++; /* ':' (already validated) */
+            ws(&j);
+            if (jvalue(&j, &km, 1)) return *why = j.err, -1;
+            ws(&j);
+            if (j.p < j.len && contact->val[j.p] == ',')
+                return *why = fail(x, "\"contact\" must name one key field, like {\"email\":\"a@b.it\"}"), -1;
+            x->nmem = save;
+            int kf = find_field(cf, ncf, k, kl);
+            if (kf < 0 || !cf[kf].key)
+                return *why = fail(x, "\"contact\": \"%.*s\" is not a key field of the contact (a key field is declared with `key`)", (int)(kl > 60 ? 60 : kl), k), -1;
+            km.key = k;
+            km.key_len = kl;
+            vt_value kv;
+            const char *e = to_value(x, &cf[kf], &km, false, &kv);
+            if (e) return *why = e, -1;
+            if (kv.type == VT_V_NULL) return *why = fail(x, "\"contact\": the key \"%s\" has no value", cf[kf].name), -1;
+            r->key_field = kf;
+            if (kv.type == VT_V_TEXT) {
+                r->key = kv.u.s.p;
+                r->key_len = kv.u.s.len;
+            } else {
+                r->key_len = (size_t)snprintf(x->keybuf, sizeof x->keybuf, "%lld", (long long)kv.u.i);
+                r->key = x->keybuf;
+            }
+        } else {
+            return *why = fail(x, "\"contact\" must name the contact by its id, or by one key field like {\"email\":\"a@b.it\"}"), -1;
+        }
+    }
+    /* payload */
+    const char *where = r->type == VT_INPUT_CONTACT ? "the contact" : NULL;
+    char wbuf[128];
+    if (!where) {
+        snprintf(wbuf, sizeof wbuf, "event %s", r->type_name);
+        where = wbuf;
+    }
+    for (size_t i = 0; i < x->nmem; i++) {
+        const member *m = &x->mem[i];
+        if (m == type || m == contact || m == at || m == id || is(m, "contact") || is(m, "type") || is(m, "at") ||
+            is(m, "id"))
+            continue;
+        int fi = find_field(fs, nf, m->key, m->key_len);
+        if (fi < 0) {
+            if (lenient && m->val_len == 0) continue; /* CSV: a column of another record type */
+            /* An event may name its contact by a key field instead of "contact". */
+            int kf = r->type != VT_INPUT_CONTACT ? find_field(cf, ncf, m->key, m->key_len) : -1;
+            if (kf >= 0 && cf[kf].key && !contact && r->key_field < 0 && (m->kind == J_STR || lenient)) {
+                r->key_field = kf;
+                r->key = m->val;
+                r->key_len = m->val_len;
+                continue;
+            }
+            return *why = unknown_field(x, m, fs, nf, where), -1;
+        }
+        const char *e = to_value(x, &fs[fi], m, lenient, &x->values[fi]);
+        if (e) return *why = e, -1;
+    }
+    if (r->type != VT_INPUT_CONTACT) {
+        for (uint32_t i = 0; i < nf; i++)
+            if (x->values[i].type == VT_V_NULL)
+                return *why = fail(x, "missing \"%s\": event %s needs it (%s)", fs[i].name, r->type_name,
+                                   type_word(fs[i].type)),
+                       -1;
+    } else if (!r->contact && r->key_field < 0) {
+        for (uint32_t i = 0; i < nf; i++)
+            if (fs[i].key && x->values[i].type == VT_V_TEXT) {
+                r->key_field = (int)i;
+                r->key = x->values[i].u.s.p;
+                r->key_len = x->values[i].u.s.len;
+                break;
+            }
+    }
+    if (!r->contact && r->key_field < 0)
+        return *why = fail(x, "missing \"contact\": name the contact by its id (\"contact\":\"c-1\") or by a key field"), -1;
+    return 0;
+}
+
+static bool blank(const char *s, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return false;
+    return true;
+}
+
+static int check_utf8(vt_ingest *x, const char *line, size_t len, const char **why) {
+    size_t bad = utf8_check((const uint8_t *)line, len);
+    if (bad == len) return 0;
+    *why = fail(x, "the line is not valid UTF-8 (byte %zu): save the file as UTF-8", bad + 1);
+    return -1;
+}
+
+int vt_ingest_jsonl(vt_ingest *x, const char *line, size_t len, vt_inrec *rec, const char **why) {
+    if (blank(line, len)) return 1;
+    if (check_utf8(x, line, len, why)) return -1;
+    if (scratch_reserve(x, 2 * len + 16)) return *why = "out of memory", -1;
+    x->scratch_used = 0;
+    if (jobject(x, line, len, why)) return -1;
+    return build_record(x, false, rec, why);
+}
+
+/* ---- CSV --------------------------------------------------------------------------- */
+
+/* Splits one CSV row into x->mem values (RFC 4180 quoting); keys come from the header. */
+static int csv_split(vt_ingest *x, const char *line, size_t len, member *out, size_t max, size_t *n, const char **why) {
+    size_t p = 0, k = 0;
+    while (len && (line[len - 1] == '\r' || line[len - 1] == '\n')) len--;
+    for (;;) {
+        if (k == max) return *why = fail(x, "more columns than the header (%zu)", max), -1;
+        member *m = &out[k++];
+        m->kind = J_STR;
+        char *d = x->scratch + x->scratch_used;
+        m->val = d;
+        if (p < len && line[p] == '"') {
+            p++;
+            for (;;) {
+                if (p >= len) return *why = fail(x, "a quoted CSV cell is not closed with `\"`"), -1;
+                if (line[p] == '"') {
+                    if (p + 1 < len && line[p + 1] == '"') {
+                        *d++ = '"';
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                *d++ = line[p++];
+            }
+            if (p < len && line[p] != ',')
+                return *why = fail(x, "text after a quoted CSV cell (column %zu)", p + 1), -1;
+        } else {
+            while (p < len && line[p] != ',') {
+                if (line[p] == '"') return *why = fail(x, "a `\"` inside an unquoted CSV cell (column %zu)", p + 1), -1;
+                *d++ = line[p++];
+            }
+        }
+        m->val_len = (size_t)(d - m->val);
+        *d++ = 0;
+        x->scratch_used = (size_t)(d - x->scratch);
+        if (p >= len) break;
+        p++; /* ',' */
+    }
+    *n = k;
+    return 0;
+}
+
+int vt_ingest_csv_header(vt_ingest *x, const char *line, size_t len, const char **why) {
+    if (check_utf8(x, line, len, why)) return -1;
+    if (len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) line += 3, len -= 3; /* BOM */
+    vt_free(x->header);
+    x->header = vt_malloc(len + 16);
+    if (!x->header || scratch_reserve(x, 2 * len + 16)) return *why = "out of memory", -1;
+    x->scratch_used = 0;
+    size_t n;
+    if (csv_split(x, line, len, x->mem, MAX_MEMBERS, &n, why)) return -1;
+    memcpy(x->header, x->scratch, x->scratch_used);
+    x->cols = vt_realloc(x->cols, n * sizeof *x->cols);
+    if (!x->cols) return *why = "out of memory", -1;
+    for (size_t i = 0; i < n; i++) {
+        x->cols[i].key = x->header + (x->mem[i].val - x->scratch);
+        x->cols[i].key_len = x->mem[i].val_len;
+        for (size_t k = 0; k < i; k++)
+            if (x->cols[k].key_len == x->cols[i].key_len && !memcmp(x->cols[k].key, x->cols[i].key, x->cols[i].key_len))
+                return *why = fail(x, "the CSV header names \"%s\" twice", x->cols[i].key), -1;
+    }
+    x->ncols = n;
+    return 0;
+}
+
+int vt_ingest_csv_row(vt_ingest *x, const char *line, size_t len, vt_inrec *rec, const char **why) {
+    if (blank(line, len)) return 1;
+    if (check_utf8(x, line, len, why)) return -1;
+    if (scratch_reserve(x, 2 * len + 16)) return *why = "out of memory", -1;
+    x->scratch_used = 0;
+    size_t n;
+    if (csv_split(x, line, len, x->mem, x->ncols, &n, why)) return -1;
+    if (n != x->ncols) return *why = fail(x, "%zu columns, but the header has %zu", n, x->ncols), -1;
+    for (size_t i = 0; i < n; i++) {
+        x->mem[i].key = x->cols[i].key;
+        x->mem[i].key_len = x->cols[i].key_len;
+    }
+    x->nmem = n;
+    return build_record(x, true, rec, why);
+}
+
+/* ---- files ------------------------------------------------------------------------- */
+
+typedef struct reader {
+    FILE *f;
+    char *buf;            /* read buffer */
+    size_t len, pos;
+    char *line;           /* the current line */
+    size_t line_cap;
+    bool eof;
+} reader;
+
+/* Next line (without its '\n') into r->line. 1 = got one, 0 = end, -1 = read error.
+ * *too_long is set when the line exceeded the limit (its text is then dropped). With
+ * `csv_quotes`, a newline inside an open quoted cell continues the record. */
+static int next_line(reader *r, size_t *out_len, bool *too_long, bool csv_quotes) {
+    size_t n = 0;
+    bool in_quote = false;
+    *too_long = false;
+    for (;;) {
+        if (r->pos == r->len) {
+            if (r->eof) return n || *too_long ? (*out_len = n, 1) : 0;
+            r->len = fread(r->buf, 1, 1 << 16, r->f);
+            r->pos = 0;
+            if (r->len == 0) {
+                if (ferror(r->f)) return -1;
+                r->eof = true;
+                continue;
+            }
+        }
+        char *start = r->buf + r->pos, *end = r->buf + r->len;
+        char *nl = NULL;
+        if (csv_quotes) {
+            for (char *p = start; p < end; p++) {
+                if (*p == '"') in_quote = !in_quote;
+                else if (*p == '\n' && !in_quote) { nl = p; break; }
+            }
+        } else {
+            nl = memchr(start, '\n', (size_t)(end - start));
+        }
+        size_t take = (size_t)((nl ? nl : end) - start);
+        if (!*too_long) {
+            if (n + take > VT_INGEST_MAX_LINE) {
+                *too_long = true;
+            } else {
+                if (n + take + 1 > r->line_cap) {
+                    size_t cap = r->line_cap ? r->line_cap : 4096;
+                    while (cap < n + take + 1) cap *= 2;
+                    char *p = vt_realloc(r->line, cap);
+                    if (!p) return -1;
+                    r->line = p;
+                    r->line_cap = cap;
+                }
+                memcpy(r->line + n, start, take);
+                n += take;
+            }
+        }
+        r->pos += take;
+        if (nl) {
+            r->pos++;
+            *out_len = *too_long ? 0 : n;
+            return 1;
+        }
+    }
+}
+
+static bool ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcasecmp(s + a - b, suf);
+}
+
+int vt_ingest_file(vt_ingest *x, const char *path, const vt_ingest_sink *sink, char **error) {
+    bool is_stdin = !strcmp(path, "-");
+    const char *name = is_stdin ? "<stdin>" : path;
+    reader r = {0};
+    r.f = is_stdin ? stdin : fopen(path, "rb");
+    if (!r.f) {
+        if (error) {
+            *error = vt_malloc(strlen(path) + 64);
+            if (*error) sprintf(*error, "cannot open %s", path);
+        }
+        return -1;
+    }
+    r.buf = vt_malloc(1 << 16);
+    int rc = 0;
+    if (!r.buf) {
+        rc = -1;
+        if (error) *error = vt_strdup("out of memory");
+        goto done;
+    }
+    bool csv = !is_stdin && ends_with(path, ".csv");
+    if (is_stdin) {
+        int c;
+        while ((c = getc(stdin)) == ' ' || c == '\n' || c == '\r' || c == '\t') {}
+        if (c != EOF) {
+            ungetc(c, stdin);
+            csv = c != '{';
+        }
+    }
+    bool header = csv;
+    uint64_t lineno = 0, next_no = 1;
+    for (;;) {
+        size_t len;
+        bool too_long;
+        int got = next_line(&r, &len, &too_long, csv);
+        if (got < 0) {
+            rc = -1;
+            if (error) {
+                *error = vt_malloc(strlen(name) + 64);
+                if (*error) sprintf(*error, "cannot read %s", name);
+            }
+            break;
+        }
+        if (!got) break;
+        lineno = next_no;
+        for (size_t i = 0; i < len; i++) next_no += r.line[i] == '\n'; /* CSV rows spanning lines */
+        next_no++;
+        const char *why = NULL;
+        vt_inrec rec;
+        int st;
+        if (too_long) {
+            why = fail(x, "the line is longer than %u bytes", VT_INGEST_MAX_LINE);
+            st = -1;
+        } else if (header) {
+            if (blank(r.line, len)) continue;
+            st = vt_ingest_csv_header(x, r.line, len, &why);
+            if (st == 0) {
+                header = false;
+                continue;
+            }
+        } else {
+            st = csv ? vt_ingest_csv_row(x, r.line, len, &rec, &why) : vt_ingest_jsonl(x, r.line, len, &rec, &why);
+        }
+        if (st == 1) continue;
+        if (st < 0) rc = sink->reject(sink->ud, name, lineno, why, too_long ? "" : r.line, too_long ? 0 : len);
+        else rc = sink->record(sink->ud, &rec, name, lineno);
+        if (rc) break;
+        if (header && st < 0) break; /* a CSV without a readable header: nothing else can be read */
+    }
+done:
+    vt_free(r.buf);
+    vt_free(r.line);
+    if (!is_stdin) fclose(r.f);
+    return rc;
+}
+
+/* ---- output ------------------------------------------------------------------------ */
+
+void vt_value_json(FILE *out, const vt_schema *s, const vt_value *v) {
+    char buf[64];
+    switch (v->type) {
+    case VT_V_BOOL: fputs(v->u.b ? "true" : "false", out); break;
+    case VT_V_INT: fprintf(out, "%lld", (long long)v->u.i); break;
+    case VT_V_NUMBER: {
+        snprintf(buf, sizeof buf, "%.15g", v->u.d);
+        if (strtod(buf, NULL) != v->u.d) snprintf(buf, sizeof buf, "%.17g", v->u.d);
+        fputs(strchr(buf, 'n') || strchr(buf, 'i') ? "null" : buf, out); /* nan/inf are not JSON */
+        break;
+    }
+    case VT_V_MONEY:
+        vt_money_format(v->u.i, v->currency, buf, sizeof buf);
+        vt_json_cstr(out, buf);
+        break;
+    case VT_V_TEXT: vt_json_str(out, v->u.s.p, v->u.s.len); break;
+    case VT_V_TIME:
+        vt_format_utc(v->u.i, buf);
+        vt_json_cstr(out, buf);
+        break;
+    case VT_V_DURATION: {
+        int64_t d = v->u.i;
+        size_t n = 0;
+        if (d < 0) buf[n++] = '-', d = -d;
+        static const struct { int64_t secs; char unit; } units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+        for (size_t i = 0; i < 4; i++)
+            if (d >= units[i].secs || (i == 3 && n == 0)) {
+                n += (size_t)snprintf(buf + n, sizeof buf - n, "%lld%c", (long long)(d / units[i].secs), units[i].unit);
+                d %= units[i].secs;
+            }
+        vt_json_cstr(out, buf);
+        break;
+    }
+    case VT_V_TEAM:
+        if (v->u.i >= 0 && (uint64_t)v->u.i < s->nteams) vt_json_cstr(out, s->teams[v->u.i]);
+        else fputs("null", out);
+        break;
+    default: fputs("null", out);
+    }
+}

@@ -1,0 +1,160 @@
+/* Outbox and contact rows as JSONL and CSV (SPEC §9): one writer for `outbox`,
+ * `contacts` and `simulate`, so their rows are byte-identical. */
+#include "../common/jsonw.h"
+#include "../common/timeutil.h"
+#include "ingest.h"
+#include "money.h"
+#include "runner.h"
+#include <string.h>
+
+static void key(FILE *out, const char *k, bool *first) {
+    if (!*first) putc(',', out);
+    *first = false;
+    vt_json_cstr(out, k);
+    putc(':', out);
+}
+
+static void time_json(FILE *out, int64_t t) {
+    char buf[21];
+    vt_format_utc(t, buf);
+    fprintf(out, "\"%s\"", buf);
+}
+
+void vt_outrow_jsonl(FILE *out, const vt_outrow *r) {
+    bool f = true;
+    putc('{', out);
+    key(out, "id", &f), vt_json_cstr(out, r->id);
+    key(out, "contact", &f), vt_json_cstr(out, r->contact);
+    key(out, "at", &f), time_json(out, r->at);
+    key(out, "kind", &f), vt_json_cstr(out, r->kind);
+    if (r->channel) key(out, "channel", &f), vt_json_cstr(out, r->channel);
+    if (r->team) key(out, "team", &f), vt_json_cstr(out, r->team);
+    if (r->template_) key(out, "template", &f), vt_json_cstr(out, r->template_);
+    if (r->text) key(out, "text", &f), vt_json_cstr(out, r->text);
+    if (r->due) key(out, "due", &f), time_json(out, r->due);
+    if (r->workflow) key(out, "workflow", &f), vt_json_cstr(out, r->workflow);
+    key(out, "step", &f), fprintf(out, "\"%lld\"", (long long)r->step);
+    key(out, "status", &f), vt_json_cstr(out, r->status);
+    if (r->reason) key(out, "reason", &f), vt_json_cstr(out, r->reason);
+    fputs("}\n", out);
+}
+
+/* A CSV cell, quoted when it holds a comma, quote or line break. */
+static void cell(FILE *out, const char *s, size_t n, bool last) {
+    bool q = false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') q = true;
+    if (q) {
+        putc('"', out);
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == '"') putc('"', out);
+            putc(s[i], out);
+        }
+        putc('"', out);
+    } else {
+        fwrite(s, 1, n, out);
+    }
+    putc(last ? '\n' : ',', out);
+}
+static void ccell(FILE *out, const char *s, bool last) { cell(out, s ? s : "", s ? strlen(s) : 0, last); }
+
+void vt_outrow_csv_header(FILE *out) { fputs("id,contact,at,kind,channel,team,template,text,due,workflow,step,status,reason\n", out); }
+
+void vt_outrow_csv(FILE *out, const vt_outrow *r) {
+    char at[21], due[21] = "", step[24];
+    vt_format_utc(r->at, at);
+    if (r->due) vt_format_utc(r->due, due);
+    snprintf(step, sizeof step, "%lld", (long long)r->step);
+    ccell(out, r->id, false);
+    ccell(out, r->contact, false);
+    ccell(out, at, false);
+    ccell(out, r->kind, false);
+    ccell(out, r->channel, false);
+    ccell(out, r->team, false);
+    ccell(out, r->template_, false);
+    ccell(out, r->text, false);
+    ccell(out, due, false);
+    ccell(out, r->workflow, false);
+    ccell(out, step, false);
+    ccell(out, r->status, false);
+    ccell(out, r->reason, true);
+}
+
+void vt_contact_jsonl(FILE *out, const vt_schema *s, const vt_contact *c) {
+    bool f = true;
+    putc('{', out);
+    key(out, "id", &f), vt_json_cstr(out, vt_contact_id(c));
+    for (int pass = 0; pass < 2; pass++) {
+        key(out, pass == 0 ? "keys" : "fields", &f);
+        bool g = true;
+        putc('{', out);
+        for (uint32_t i = 0; i < s->ncontact_fields; i++) {
+            if (s->contact_fields[i].key != (pass == 0)) continue;
+            vt_value v = vt_contact_field(c, i);
+            if (v.type == VT_V_NULL) continue;
+            key(out, s->contact_fields[i].name, &g);
+            vt_value_json(out, s, &v);
+        }
+        putc('}', out);
+    }
+    key(out, "states", &f);
+    putc('{', out);
+    bool g = true;
+    for (uint32_t l = 0; l < s->nlifecycles; l++) {
+        key(out, s->lifecycles[l], &g);
+        int st = vt_contact_state(c, l);
+        if (st >= 0 && (uint32_t)st < s->nstates[l]) vt_json_cstr(out, s->states[l][st]);
+        else fputs("null", out);
+    }
+    putc('}', out);
+    key(out, "owner", &f);
+    int o = vt_contact_owner(c);
+    vt_json_cstr(out, o >= 0 && (uint32_t)o < s->nteams ? s->teams[o] : NULL);
+    key(out, "created_at", &f), time_json(out, vt_contact_created_at(c));
+    fputs("}\n", out);
+}
+
+void vt_contact_csv_header(FILE *out, const vt_schema *s) {
+    fputs("id", out);
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < s->ncontact_fields; i++)
+            if (s->contact_fields[i].key == (pass == 0)) putc(',', out), fputs(s->contact_fields[i].name, out);
+    for (uint32_t l = 0; l < s->nlifecycles; l++) putc(',', out), fputs(s->lifecycles[l], out);
+    fputs(",owner,created_at\n", out);
+}
+
+static void value_cell(FILE *out, const vt_schema *s, const vt_value *v) {
+    char buf[64];
+    switch (v->type) {
+    case VT_V_NULL: ccell(out, "", false); return;
+    case VT_V_TEXT: cell(out, v->u.s.p, v->u.s.len, false); return;
+    case VT_V_BOOL: ccell(out, v->u.b ? "true" : "false", false); return;
+    case VT_V_INT: snprintf(buf, sizeof buf, "%lld", (long long)v->u.i); break;
+    case VT_V_NUMBER: snprintf(buf, sizeof buf, "%.15g", v->u.d); break;
+    case VT_V_MONEY: vt_money_format(v->u.i, v->currency, buf, sizeof buf); break;
+    case VT_V_TIME: vt_format_utc(v->u.i, buf); break;
+    case VT_V_DURATION: snprintf(buf, sizeof buf, "%llds", (long long)v->u.i); break;
+    case VT_V_TEAM: ccell(out, v->u.i >= 0 && (uint64_t)v->u.i < s->nteams ? s->teams[v->u.i] : "", false); return;
+    default: buf[0] = 0;
+    }
+    ccell(out, buf, false);
+}
+
+void vt_contact_csv(FILE *out, const vt_schema *s, const vt_contact *c) {
+    ccell(out, vt_contact_id(c), false);
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < s->ncontact_fields; i++)
+            if (s->contact_fields[i].key == (pass == 0)) {
+                vt_value v = vt_contact_field(c, i);
+                value_cell(out, s, &v);
+            }
+    for (uint32_t l = 0; l < s->nlifecycles; l++) {
+        int st = vt_contact_state(c, l);
+        ccell(out, st >= 0 && (uint32_t)st < s->nstates[l] ? s->states[l][st] : "", false);
+    }
+    int o = vt_contact_owner(c);
+    ccell(out, o >= 0 && (uint32_t)o < s->nteams ? s->teams[o] : "", false);
+    char at[21];
+    vt_format_utc(vt_contact_created_at(c), at);
+    ccell(out, at, true);
+}

@@ -1,0 +1,220 @@
+/* In-memory ingest + run: the same reader, the same payload form and the same runner as
+ * the store, so simulate's outbox is the store's outbox row for row. Records are kept
+ * compactly (one fixed record + their bytes), grouped by contact with a counting sort,
+ * and each contact runs once over its inputs in (at, seq) order. Contacts run in the
+ * order they first appeared, as the store numbers them. */
+#include "simulate.h"
+#include "../common/mem.h"
+#include "ingest.h"
+#include "record.h"
+#include "strmap.h"
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct mrec {
+    uint32_t contact;
+    int32_t type;
+    int64_t at;
+    uint64_t off;      /* id (NUL-terminated), then payload */
+    uint32_t id_len, plen;
+} mrec;
+
+typedef struct sctx {
+    const vt_schema *s;
+    vt_sim_stats *stats;
+    FILE *errs, *out;
+    vt_strmap ids, contacts, keys;
+    const char **names;   /* contact index -> id */
+    size_t nnames, names_cap;
+    mrec *recs;
+    size_t nrecs, recs_cap;
+    uint8_t *bytes;
+    size_t nbytes, bytes_cap;
+    uint8_t *pay;
+    size_t pay_cap;
+    char *keybuf;
+    size_t keybuf_cap;
+    int64_t max_at;
+    bool oom;
+} sctx;
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap : 1024;
+    while (c < need) c *= 2;
+    void *n = vt_realloc(*p, c * elem);
+    if (!n) return -1;
+    *p = n;
+    *cap = c;
+    return 0;
+}
+
+static int contact_index(sctx *c, const char *id, size_t len, uint32_t *out) {
+    uint32_t existing;
+    const char *stored;
+    int r = vt_strmap_put(&c->contacts, id, len, (uint32_t)c->nnames, &existing, &stored);
+    if (r < 0) return -1;
+    if (r == 0) {
+        *out = existing;
+        return 0;
+    }
+    if (grow((void **)&c->names, &c->names_cap, c->nnames + 1, sizeof *c->names)) return -1;
+    c->names[c->nnames] = stored;
+    *out = (uint32_t)c->nnames++;
+    return 0;
+}
+
+/* "field\0value" as the key map's key. */
+static const char *key_of(sctx *c, const char *field, const char *v, size_t vl, size_t *len) {
+    size_t fl = strlen(field);
+    if (grow((void **)&c->keybuf, &c->keybuf_cap, fl + vl + 2, 1)) return NULL;
+    memcpy(c->keybuf, field, fl + 1);
+    memcpy(c->keybuf + fl + 1, v, vl);
+    *len = fl + 1 + vl;
+    return c->keybuf;
+}
+
+static int on_record(void *ud, const vt_inrec *r, const char *file, uint64_t line) {
+    (void)file, (void)line;
+    sctx *c = ud;
+    int d = vt_strmap_put(&c->ids, r->id, r->id_len, 0, NULL, NULL);
+    if (d < 0) return c->oom = true, -1;
+    if (d == 0) {
+        c->stats->duplicates++;
+        return 0;
+    }
+    uint32_t ci;
+    if (r->contact) {
+        if (contact_index(c, r->contact, r->contact_len, &ci)) return c->oom = true, -1;
+    } else {
+        size_t kl;
+        const char *k = key_of(c, c->s->contact_fields[r->key_field].name, r->key, r->key_len, &kl);
+        if (!k) return c->oom = true, -1;
+        int64_t known = vt_strmap_get(&c->keys, k, kl);
+        if (known >= 0) {
+            ci = (uint32_t)known;
+        } else {
+            if (contact_index(c, r->key, r->key_len, &ci)) return c->oom = true, -1;
+            k = key_of(c, c->s->contact_fields[r->key_field].name, r->key, r->key_len, &kl);
+            if (!k || vt_strmap_put(&c->keys, k, kl, ci, NULL, NULL) < 0) return c->oom = true, -1;
+        }
+    }
+    if (r->type == VT_INPUT_CONTACT)
+        for (uint32_t i = 0; i < r->nvalues; i++)
+            if (c->s->contact_fields[i].key && r->values[i].type == VT_V_TEXT) {
+                size_t kl;
+                const char *k = key_of(c, c->s->contact_fields[i].name, r->values[i].u.s.p, r->values[i].u.s.len, &kl);
+                if (!k || vt_strmap_put(&c->keys, k, kl, ci, NULL, NULL) < 0) return c->oom = true, -1;
+            }
+    const vt_schema_field *fs = r->type == VT_INPUT_CONTACT ? c->s->contact_fields : c->s->events[r->type].fields;
+    long plen = vt_payload_encode(c->s, fs, r->nvalues, r->values, &c->pay, &c->pay_cap);
+    if (plen < 0 || r->id_len > UINT32_MAX) return c->oom = true, -1;
+    if (grow((void **)&c->recs, &c->recs_cap, c->nrecs + 1, sizeof *c->recs) ||
+        grow((void **)&c->bytes, &c->bytes_cap, c->nbytes + r->id_len + 1 + (size_t)plen, 1))
+        return c->oom = true, -1;
+    mrec *m = &c->recs[c->nrecs++];
+    m->contact = ci;
+    m->type = r->type;
+    m->at = r->at;
+    m->off = c->nbytes;
+    m->id_len = (uint32_t)r->id_len;
+    m->plen = (uint32_t)plen;
+    memcpy(c->bytes + c->nbytes, r->id, r->id_len);
+    c->bytes[c->nbytes + r->id_len] = 0;
+    memcpy(c->bytes + c->nbytes + r->id_len + 1, c->pay, (size_t)plen);
+    c->nbytes += r->id_len + 1 + (size_t)plen;
+    if (c->stats->accepted++ == 0 || r->at > c->max_at) c->max_at = r->at;
+    return 0;
+}
+
+static int on_reject(void *ud, const char *file, uint64_t line, const char *why, const char *text, size_t len) {
+    (void)text, (void)len;
+    sctx *c = ud;
+    if (++c->stats->rejected <= 1000) fprintf(c->errs, "%s:%llu: %s\n", file, (unsigned long long)line, why);
+    return 0;
+}
+
+static int on_row(void *ud, const vt_outrow *r) {
+    sctx *c = ud;
+    vt_outrow_jsonl(c->out, r);
+    return ferror(c->out) ? -1 : 0;
+}
+
+/* Sort keys carry what they compare, so no comparator needs shared state. */
+typedef struct timed { int64_t at; uint32_t i; } timed;
+static int by_time(const void *a, const void *b) {
+    const timed *x = a, *y = b;
+    if (x->at != y->at) return x->at < y->at ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i; /* records are appended in ingest order */
+}
+
+int vt_simulate(const vt_program *p, const char *const *paths, size_t npaths, int64_t until, FILE *out,
+                FILE *contacts_out, FILE *errs, vt_sim_stats *stats, char **error) {
+    memset(stats, 0, sizeof *stats);
+    sctx c = {.s = vt_program_schema(p), .stats = stats, .errs = errs, .out = out};
+    vt_strmap_init(&c.ids);
+    vt_strmap_init(&c.contacts);
+    vt_strmap_init(&c.keys);
+    int result = -1;
+    timed *tg = NULL;
+    uint32_t *start = NULL, *idx = NULL;
+    vt_run_in *ins = NULL;
+    vt_runner *r = NULL;
+    vt_ingest *x = vt_ingest_new(c.s, error);
+    if (!x) goto out;
+    vt_ingest_sink sink = {&c, on_record, on_reject};
+    for (size_t i = 0; i < npaths; i++)
+        if (vt_ingest_file(x, paths[i], &sink, error)) {
+            if (c.oom && error) *error = vt_strdup("out of memory");
+            goto out;
+        }
+    vt_free(c.pay), c.pay = NULL;
+    stats->until = until == INT64_MIN ? (stats->accepted ? c.max_at : 0) : until;
+    /* Group by contact (counting sort), inputs by (at, seq). */
+    size_t nc = c.nnames, nr = c.nrecs;
+    start = vt_calloc(nc + 2, sizeof *start);
+    idx = vt_malloc((nr + 1) * sizeof *idx);
+    if (!start || !idx) goto oom;
+    for (size_t i = 0; i < nr; i++) start[c.recs[i].contact + 1]++;
+    for (size_t i = 0; i < nc; i++) start[i + 1] += start[i];
+    for (size_t i = 0; i < nr; i++) idx[start[c.recs[i].contact]++] = (uint32_t)i;
+    for (size_t i = nc; i > 0; i--) start[i] = start[i - 1];
+    start[0] = 0;
+    vt_run_sink rs = {&c, on_row, NULL};
+    r = vt_runner_new(p, &rs, error);
+    if (!r) goto out;
+    size_t ins_cap = 0, tg_cap = 0;
+    for (size_t k = 0; k < nc; k++) {
+        uint32_t ci = (uint32_t)k;
+        uint32_t *g = idx + start[ci];
+        size_t n = start[ci + 1] - start[ci];
+        if (grow((void **)&ins, &ins_cap, n + 1, sizeof *ins) || grow((void **)&tg, &tg_cap, n + 1, sizeof *tg))
+            goto oom;
+        for (size_t i = 0; i < n; i++) tg[i] = (timed){c.recs[g[i]].at, g[i]};
+        qsort(tg, n, sizeof *tg, by_time);
+        for (size_t i = 0; i < n; i++) {
+            const mrec *m = &c.recs[tg[i].i];
+            ins[i] = (vt_run_in){m->type, m->at, (int64_t)tg[i].i, (const char *)c.bytes + m->off,
+                                 c.bytes + m->off + m->id_len + 1, m->plen};
+        }
+        int64_t clock = INT64_MIN;
+        if (vt_runner_contact(r, c.names[ci], NULL, 0, &clock, ins, n, stats->until)) {
+            if (error) *error = vt_strdup(vt_runner_error(r));
+            goto out;
+        }
+        const vt_contact *ct = vt_runner_state(r);
+        if (ct && contacts_out) vt_contact_jsonl(contacts_out, c.s, ct);
+    }
+    stats->run = *vt_runner_stats(r);
+    result = 0;
+    goto out;
+oom:
+    if (error) *error = vt_strdup("out of memory");
+out:
+    vt_runner_free(r);
+    vt_ingest_free(x);
+    vt_free(tg), vt_free(start), vt_free(idx), vt_free(ins);
+    vt_strmap_free(&c.ids), vt_strmap_free(&c.contacts), vt_strmap_free(&c.keys);
+    vt_free(c.names), vt_free(c.recs), vt_free(c.bytes), vt_free(c.pay), vt_free(c.keybuf);
+    return result;
+}

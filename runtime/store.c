@@ -1,0 +1,197 @@
+#include "store.h"
+#include "../common/mem.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const stmt_sql[] = {
+#define S(name, sql) sql,
+    VT_STORE_STMTS(S)
+#undef S
+};
+
+/* The schema; docs/store.md explains each table and why it has no other index. */
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS flows(seq INTEGER PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL,"
+    " hash TEXT NOT NULL, deployed_at INTEGER NOT NULL, image BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, cid INTEGER NOT NULL,"
+    " type TEXT NOT NULL, at INTEGER NOT NULL, payload BLOB);"
+    "CREATE TABLE IF NOT EXISTS contact_keys(field TEXT NOT NULL, value TEXT NOT NULL, contact TEXT NOT NULL,"
+    " PRIMARY KEY(field, value)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS contacts(cid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, created_at INTEGER,"
+    " clock INTEGER, next_wake INTEGER, state BLOB);"
+    "CREATE TABLE IF NOT EXISTS outbox(seq INTEGER PRIMARY KEY, id TEXT NOT NULL, contact TEXT NOT NULL,"
+    " at INTEGER NOT NULL, kind TEXT NOT NULL, channel TEXT, team TEXT, template TEXT, text TEXT, due INTEGER,"
+    " workflow TEXT, step INTEGER, status TEXT NOT NULL, reason TEXT);"
+    "CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY, contact TEXT NOT NULL, at INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL, a INTEGER, b INTEGER, c INTEGER, d INTEGER, cause TEXT, late INTEGER, flow INTEGER);"
+    "CREATE TABLE IF NOT EXISTS rejected(seq INTEGER PRIMARY KEY, file TEXT, line INTEGER, reason TEXT, text TEXT);";
+
+static char *msgf(const char *a, const char *b) {
+    size_t n = strlen(a) + strlen(b) + 8;
+    char *m = vt_malloc(n);
+    if (m) snprintf(m, n, "%s%s", a, b);
+    return m;
+}
+
+vt_store *vt_store_open(const char *path, bool create, char **error) {
+    vt_store *st = vt_calloc(1, sizeof *st);
+    if (!st) {
+        if (error) *error = vt_strdup("out of memory");
+        return NULL;
+    }
+    /* One connection per thread: no need for SQLite's per-call mutexes. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+        if (error) {
+            char buf[512];
+            snprintf(buf, sizeof buf, "cannot open the store %s: %s%s", path, st->db ? sqlite3_errmsg(st->db) : "",
+                     create ? "" : " (run `verity ingest` first, or name the store with --store)");
+            *error = vt_strdup(buf);
+        }
+        vt_store_close(st);
+        return NULL;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    st->run_batch = VT_RUN_BATCH;
+    /* WAL with synchronous=NORMAL: a killed process loses nothing committed; see docs/store.md. */
+    int64_t version = 0;
+    if (vt_store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+                          "PRAGMA temp_store=FILE;") ||
+        vt_store_exec(st, "BEGIN IMMEDIATE") || vt_store_exec(st, schema_sql) ||
+        vt_store_meta_get(st, "schema_version", &version) < 0 ||
+        (version == 0 && vt_store_meta_set(st, "schema_version", VT_STORE_SCHEMA_VERSION)) ||
+        vt_store_exec(st, "COMMIT")) {
+        if (error) *error = msgf("cannot prepare the store: ", sqlite3_errmsg(st->db));
+        vt_store_close(st);
+        return NULL;
+    }
+    if (version > VT_STORE_SCHEMA_VERSION) {
+        if (error) *error = msgf(path, ": this store was written by a newer verity; upgrade verity to read it");
+        vt_store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+void vt_store_close(vt_store *st) {
+    if (!st) return;
+    for (int i = 0; i < VT_SQL_COUNT; i++) sqlite3_finalize(st->stmts[i]);
+    if (st->db) sqlite3_close(st->db);
+    vt_free(st);
+}
+
+sqlite3_stmt *vt_store_stmt(vt_store *st, vt_stmt_id id) {
+    sqlite3_stmt *s = st->stmts[id];
+    if (!s) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmts[id], NULL) != SQLITE_OK)
+            return NULL;
+        return st->stmts[id];
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+const char *vt_store_error(const vt_store *st) { return sqlite3_errmsg(st->db); }
+
+int vt_store_exec(vt_store *st, const char *sql) { return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1; }
+int vt_store_begin(vt_store *st) { return vt_store_exec(st, "BEGIN IMMEDIATE"); }
+int vt_store_commit(vt_store *st) { return vt_store_exec(st, "COMMIT"); }
+void vt_store_rollback(vt_store *st) {
+    if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int vt_store_meta_get(vt_store *st, const char *key, int64_t *v) {
+    sqlite3_stmt *s = vt_store_stmt(st, VT_SQL_META_GET);
+    if (!s) return -1;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *v = sqlite3_column_int64(s, 0);
+        sqlite3_reset(s);
+        return 1;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int vt_store_meta_set(vt_store *st, const char *key, int64_t v) {
+    sqlite3_stmt *s = vt_store_stmt(st, VT_SQL_META_SET);
+    if (!s) return -1;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, v);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int vt_store_meta_del(vt_store *st, const char *key) {
+    sqlite3_stmt *s = vt_store_stmt(st, VT_SQL_META_DEL);
+    if (!s) return -1;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int vt_store_deploy(vt_store *st, const vt_program *p, int64_t now, int64_t *seq) {
+    const vt_schema *sc = vt_program_schema(p);
+    const char *hash = vt_program_hash(p);
+    sqlite3_stmt *s = vt_store_stmt(st, VT_SQL_FLOW_FIND);
+    if (!s) return -1;
+    sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, sc->flow_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, sc->flow_version);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(s, 0);
+        sqlite3_reset(s);
+        return 0;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return -1;
+    uint8_t *img = NULL;
+    size_t len = 0;
+    if (vt_program_save(p, &img, &len)) return -1;
+    s = vt_store_stmt(st, VT_SQL_FLOW_ADD);
+    if (!s) {
+        free(img);
+        return -1;
+    }
+    sqlite3_bind_text(s, 1, sc->flow_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, sc->flow_version);
+    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, now);
+    sqlite3_bind_blob(s, 5, img, (int)len, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    free(img);
+    if (rc != SQLITE_DONE) return -1;
+    *seq = sqlite3_last_insert_rowid(st->db);
+    return 0;
+}
+
+vt_program *vt_store_current_flow(vt_store *st, char **error) {
+    int64_t seq;
+    int got = vt_store_meta_get(st, "flow", &seq);
+    if (got <= 0) {
+        if (error) *error = vt_strdup(got < 0 ? sqlite3_errmsg(st->db) : "no flow has been run on this store yet (run `verity run FLOW` first)");
+        return NULL;
+    }
+    sqlite3_stmt *s = vt_store_stmt(st, VT_SQL_FLOW_IMAGE);
+    if (!s) {
+        if (error) *error = vt_strdup(sqlite3_errmsg(st->db));
+        return NULL;
+    }
+    sqlite3_bind_int64(s, 1, seq);
+    vt_program *p = NULL;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        p = vt_program_load(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), error);
+    } else if (error) {
+        *error = vt_strdup("the store's flow is missing");
+    }
+    sqlite3_reset(s);
+    return p;
+}

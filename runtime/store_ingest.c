@@ -1,0 +1,270 @@
+/* Records into the store: one prepared INSERT per record in large transactions; a
+ * repeated id is ignored by the events table's unique id and counted. */
+#include "../common/mem.h"
+#include "record.h"
+#include "strmap.h"
+#include "store_run.h"
+#include <string.h>
+#include <unistd.h>
+
+#define INGEST_BATCH 50000 /* records per transaction */
+#define MAX_PRINTED 1000   /* rejected lines printed; all of them are kept in the store */
+
+typedef struct ictx {
+    vt_store *st;
+    const vt_schema *s;
+    vt_ingest_stats *stats;
+    FILE *errs;
+    bool progress;
+    uint64_t in_batch, lines;
+    int64_t max_at;
+    bool have_max;
+    uint8_t *buf;
+    size_t cap;
+    char *err;
+    vt_strmap cids;         /* contact id -> cid, for the contacts seen in this ingest */
+    sqlite3_stmt *dup;
+} ictx;
+
+static int db_fail(ictx *c) {
+    if (!c->err) {
+        const char *m = vt_store_error(c->st);
+        c->err = vt_malloc(strlen(m) + 32);
+        if (c->err) sprintf(c->err, "the store failed: %s", m);
+    }
+    return -1;
+}
+
+static int flush(ictx *c, bool reopen) {
+    if (c->have_max) {
+        int64_t old;
+        int got = vt_store_meta_get(c->st, "max_at", &old);
+        if (got < 0) return db_fail(c);
+        if ((got == 0 || c->max_at > old) && vt_store_meta_set(c->st, "max_at", c->max_at)) return db_fail(c);
+    }
+    if (vt_store_commit(c->st)) return db_fail(c);
+    c->in_batch = 0;
+    if (reopen && vt_store_begin(c->st)) return db_fail(c);
+    return 0;
+}
+
+static void draw_progress(ictx *c, const char *file) {
+    fprintf(c->errs, "\r\033[Kingest %s: %llu lines, %llu accepted, %llu duplicates, %llu rejected", file,
+            (unsigned long long)c->lines, (unsigned long long)c->stats->accepted,
+            (unsigned long long)c->stats->duplicates, (unsigned long long)c->stats->rejected);
+    fflush(c->errs);
+}
+
+static int bump(ictx *c, const char *file) {
+    c->lines++;
+    if (c->progress && c->lines % 65536 == 0) draw_progress(c, file);
+    if (++c->in_batch >= INGEST_BATCH) return flush(c, true);
+    return 0;
+}
+
+/* The contact a record belongs to: its id, or the owner of the key it names (a key
+ * seen for the first time names a new contact whose id is the key's value). */
+static int resolve(ictx *c, const vt_inrec *r, const char **id, size_t *len) {
+    if (r->contact) {
+        *id = r->contact;
+        *len = r->contact_len;
+        return 0;
+    }
+    const char *field = c->s->contact_fields[r->key_field].name;
+    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_KEY_GET);
+    if (!q) return db_fail(c);
+    sqlite3_bind_text(q, 1, field, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, r->key, (int)r->key_len, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        /* copy: the statement is reset by the next use */
+        size_t n = (size_t)sqlite3_column_bytes(q, 0);
+        if (n + 1 > c->cap) {
+            uint8_t *b = vt_realloc(c->buf, n + 256);
+            if (!b) return db_fail(c);
+            c->buf = b;
+            c->cap = n + 256;
+        }
+        memcpy(c->buf, sqlite3_column_text(q, 0), n);
+        *id = (const char *)c->buf;
+        *len = n;
+        sqlite3_reset(q);
+        return 0;
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) return db_fail(c);
+    *id = r->key;
+    *len = r->key_len;
+    return 0;
+}
+
+static int add_key(ictx *c, const char *field, const char *v, size_t vl, const char *id, size_t idl) {
+    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_KEY_ADD);
+    if (!q) return db_fail(c);
+    sqlite3_bind_text(q, 1, field, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, v, (int)vl, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, id, (int)idl, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : db_fail(c);
+}
+
+/* The contact's integer id (its processing order): known, stored, or new. A new
+ * contact is added only if the record is not a duplicate, as simulate does. */
+static int cid_of(ictx *c, const char *id, size_t idl, const vt_inrec *r, int64_t *cid) {
+    int64_t v = vt_strmap_get(&c->cids, id, idl);
+    if (v >= 0) {
+        *cid = v;
+        return 0;
+    }
+    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_CONTACT_CID);
+    if (!q) return db_fail(c);
+    sqlite3_bind_text(q, 1, id, (int)idl, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) *cid = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW) {
+        if (rc != SQLITE_DONE) return db_fail(c);
+        if (!c->dup && sqlite3_prepare_v2(c->st->db, "SELECT 1 FROM events WHERE id = ?1", -1, &c->dup, NULL) != SQLITE_OK)
+            return db_fail(c);
+        sqlite3_reset(c->dup);
+        sqlite3_bind_text(c->dup, 1, r->id, (int)r->id_len, SQLITE_STATIC);
+        rc = sqlite3_step(c->dup);
+        sqlite3_reset(c->dup);
+        if (rc == SQLITE_ROW) return *cid = -1, 0; /* a duplicate: no contact for it */
+        if (rc != SQLITE_DONE) return db_fail(c);
+        q = vt_store_stmt(c->st, VT_SQL_CONTACT_ADD);
+        if (!q) return db_fail(c);
+        sqlite3_bind_text(q, 1, id, (int)idl, SQLITE_STATIC);
+        rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (rc != SQLITE_DONE) return db_fail(c);
+        *cid = sqlite3_last_insert_rowid(c->st->db);
+    }
+    if (*cid > UINT32_MAX || vt_strmap_put(&c->cids, id, idl, (uint32_t)*cid, NULL, NULL) < 0) return db_fail(c);
+    return 0;
+}
+
+static int on_record(void *ud, const vt_inrec *r, const char *file, uint64_t line) {
+    (void)line;
+    ictx *c = ud;
+    const char *id;
+    size_t idl;
+    if (resolve(c, r, &id, &idl)) return -1;
+    int64_t cid;
+    if (cid_of(c, id, idl, r, &cid)) return -1;
+    if (cid < 0) {
+        c->stats->duplicates++;
+        return bump(c, file);
+    }
+    /* The resolved id may live in c->buf, which the payload reuses: keep a copy. */
+    char idcopy[256];
+    char *idbuf = idl < sizeof idcopy ? idcopy : vt_malloc(idl + 1);
+    if (!idbuf) return db_fail(c);
+    memcpy(idbuf, id, idl);
+    const vt_schema_field *fs = r->type == VT_INPUT_CONTACT ? c->s->contact_fields : c->s->events[r->type].fields;
+    long plen = vt_payload_encode(c->s, fs, r->nvalues, r->values, &c->buf, &c->cap);
+    int rc = -1;
+    if (plen < 0) {
+        db_fail(c);
+        goto out;
+    }
+    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_EVENT_ADD);
+    if (!q) {
+        db_fail(c);
+        goto out;
+    }
+    sqlite3_bind_text(q, 1, r->id, (int)r->id_len, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, cid);
+    sqlite3_bind_text(q, 3, r->type_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, r->at);
+    sqlite3_bind_blob(q, 5, c->buf, (int)plen, SQLITE_STATIC);
+    int st = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (st != SQLITE_DONE) {
+        db_fail(c);
+        goto out;
+    }
+    if (sqlite3_changes(c->st->db) == 0) {
+        c->stats->duplicates++;
+    } else {
+        c->stats->accepted++;
+        if (!c->have_max || r->at > c->max_at) c->max_at = r->at, c->have_max = true;
+        if (r->key_field >= 0 && !r->contact &&
+            add_key(c, c->s->contact_fields[r->key_field].name, r->key, r->key_len, idbuf, idl))
+            goto out;
+        if (r->type == VT_INPUT_CONTACT)
+            for (uint32_t i = 0; i < r->nvalues; i++)
+                if (c->s->contact_fields[i].key && r->values[i].type == VT_V_TEXT &&
+                    add_key(c, c->s->contact_fields[i].name, r->values[i].u.s.p, r->values[i].u.s.len, idbuf, idl))
+                    goto out;
+    }
+    rc = bump(c, file);
+out:
+    if (idbuf != idcopy) vt_free(idbuf);
+    return rc;
+}
+
+static int on_reject(void *ud, const char *file, uint64_t line, const char *why, const char *text, size_t len) {
+    ictx *c = ud;
+    c->stats->rejected++;
+    if (c->stats->rejected <= MAX_PRINTED) {
+        if (c->progress) fputs("\r\033[K", c->errs);
+        fprintf(c->errs, "%s:%llu: %s\n", file, (unsigned long long)line, why);
+    } else if (c->stats->rejected == MAX_PRINTED + 1) {
+        fprintf(c->errs, "(more rejected lines are not printed; every one is kept in the store's `rejected` table)\n");
+    }
+    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_REJECT_ADD);
+    if (!q) return db_fail(c);
+    sqlite3_bind_text(q, 1, file, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, (int64_t)line);
+    sqlite3_bind_text(q, 3, why, -1, SQLITE_STATIC);
+    /* Kept as a blob: the text may be invalid UTF-8; capped so a huge line stays small. */
+    sqlite3_bind_blob(q, 4, text, (int)(len > 4096 ? 4096 : len), SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) return db_fail(c);
+    return bump(c, file);
+}
+
+int vt_store_ingest(vt_store *st, const vt_program *p, const char *const *paths, size_t npaths, FILE *errs,
+                    bool progress, vt_ingest_stats *stats, char **error) {
+    memset(stats, 0, sizeof *stats);
+    const vt_schema *s = vt_program_schema(p);
+    vt_ingest *x = vt_ingest_new(s, error);
+    if (!x) return -1;
+    ictx c = {.st = st, .s = s, .stats = stats, .errs = errs, .progress = progress};
+    vt_strmap_init(&c.cids);
+    vt_ingest_sink sink = {&c, on_record, on_reject};
+    int rc = 0;
+    if (vt_store_begin(st)) {
+        rc = db_fail(&c);
+    } else {
+        bool file_failed = false;
+        for (size_t i = 0; i < npaths && rc == 0; i++) {
+            char *ferr = NULL;
+            rc = vt_ingest_file(x, paths[i], &sink, &ferr);
+            if (rc && ferr && !c.err) c.err = ferr, file_failed = true;
+            else vt_free(ferr);
+            if (progress) draw_progress(&c, paths[i]), fputs("\n", errs);
+        }
+        /* An unreadable file keeps the good lines read so far; a store error loses only
+         * the batch in progress (earlier batches are committed). */
+        if (rc == 0 || file_failed) {
+            if (flush(&c, false)) rc = -1;
+        } else {
+            vt_store_rollback(st);
+        }
+    }
+    vt_ingest_free(x);
+    vt_free(c.buf);
+    vt_strmap_free(&c.cids);
+    sqlite3_finalize(c.dup);
+    if (rc) {
+        if (error) *error = c.err ? c.err : vt_strdup("ingest failed");
+        else vt_free(c.err);
+        return -1;
+    }
+    vt_free(c.err);
+    return 0;
+}
