@@ -217,6 +217,9 @@ static int way_out_covered(vt_an *an, const vt_decl *wf, vt_an_lc *lc, vt_an_tr 
     int to = t->d->u.transition.to_index;
     vt_fm *after = vt_sat_and(s, t->guard, vt_sat_state_is(s, lc->d, to));
     (void)st;
+    /* A timer of the state counts from entering it, which is when the enrollment
+     * started: if every action is done before it fires, this way out comes too late. */
+    if (tt->kind == VT_TR_AFTER && t->after >= 0 && act_max < (double)t->after) return 1;
     for (uint32_t i = 0; i < wf->u.workflow.nexits; i++) {
         const vt_trigger *x = wf->u.workflow.exits[i];
         if (x->kind == VT_TR_ON_EVENT) {

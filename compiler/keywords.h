@@ -9,10 +9,10 @@
  * Reserved: every word below cannot name a field, event, state, team, ... (E001 where
  * a name is expected). A few of them are still accepted as *names* in the places
  * where the language needs them:
- *   - `at`, `owner`, `count` after a dot and as payload/built-in field names
- *     (`last(purchase).at`, `event.at`, `where at > ...`, `owner == sales`);
- *   - `owner` as the target of task/notify (`task owner "..."`);
- *   - `count` inside `expect c1 sent email count 2`.
+ *   - `at` and `owner` as names in conditions and after `last(E).` / `first(E).`
+ *     (`where at > ...`, `owner == sales`, `last(purchase).at`);
+ *   - `owner` as the target of task/notify (`task owner "..."`) and in `set owner = ...`;
+ *   - `count` as the count of `expect c1 sent email count 2`.
  * Dotted names (`event.at`, `winback.purchase`) are read whole, so a keyword after a
  * dot is never a keyword.
  * Not reserved (read as plain names and checked where they appear): the type names

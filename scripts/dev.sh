@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # What the build, the tests and the benchmarks need (Debian package names).
 PACKAGES=(cmake gcc make flex bison libsqlite3-dev libffi-dev libcriterion-dev pkg-config
-          python3 tzdata lua5.4 bsdutils)
+          python3 python3-jsonschema tzdata lua5.4 bsdutils)
 JOBS=$(nproc 2>/dev/null || echo 2)
 B=${VERITY_BUILD_PREFIX:-build}
 

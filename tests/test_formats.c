@@ -170,7 +170,7 @@ Test(formats, sarif_validates_against_the_2_1_0_schema) {
         cr_expect_eq(system(cmd), 0);
         free(dir);
     } else {
-        cr_log_warn("python3 jsonschema not available: SARIF checked by hand only");
+        fprintf(stderr, "note: python3 has no jsonschema module: the SARIF log was checked by hand only\n");
     }
     vt_run_free(&r);
 }
