@@ -2,7 +2,6 @@
  * file beside the importing one. Each module is loaded once, however many import it;
  * a cycle is an error naming the chain (E031), a missing file E030. */
 #include "resolve_internal.h"
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,9 +109,8 @@ static void load_one(vt_rctx *c, vt_decl *imp, uint32_t from, mod_stack *st, sta
     }
     int file = vt_sources_load(u->sources, path);
     if (file < 0) {
-        vt_diag *g = vt_rs_report(c, VT_E009, imp->u.import.path_span, "cannot read module \"%s\": %s", spec,
-                                  strerror(errno));
-        vt_diag_hint(g, u->diags, "check that %s is a readable file", path);
+        vt_diag *g = vt_rs_report(c, VT_E009, imp->u.import.path_span, "cannot read module \"%s\"", spec);
+        vt_diag_hint(g, u->diags, "check that %s is a readable .flow file", path);
         return;
     }
     vt_module *mod = vt_parse(u, (uint32_t)file);

@@ -368,7 +368,11 @@ vt_decl *vt_rs_event(vt_rctx *c, const vt_name *n, bool *is_created, bool allow_
     vt_suggest s;
     vt_suggest_init(&s, n->text);
     vt_rs_suggest_ns(c, &s, NS_EVENT);
-    if (allow_created) vt_suggest_add(&s, "created");
+    if (allow_created) {
+        /* a trigger may also name a truth (its rising edge) */
+        vt_suggest_add(&s, "created");
+        vt_rs_suggest_ns(c, &s, NS_COND);
+    }
     vt_diag *g = vt_rs_report(c, VT_E022, n->span, "unknown event `%s`", n->text);
     const char *best = vt_suggest_best(&s);
     if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s`?", best);
