@@ -48,6 +48,35 @@ static vt_decl *sym_put(vt_rctx *c, vt_symtab *t, const char *key, vt_decl *d) {
     return NULL;
 }
 
+/* The -1 of vt_imap_get means absent. Sized once for n keys (no growth needed). */
+static int imap_init(vt_rctx *c, vt_imap *m, uint32_t n) {
+    uint32_t cap = 16;
+    while (cap < n * 2 + 2) cap *= 2;
+    m->keys = vt_arena_alloc(c->a, cap * sizeof *m->keys);
+    m->vals = vt_arena_alloc(c->a, cap * sizeof *m->vals);
+    m->cap = (m->keys && m->vals) ? cap : 0;
+    m->n = 0;
+    return m->cap ? 0 : -1;
+}
+
+static int imap_get(const vt_imap *m, const char *key) {
+    if (!m->cap || !key) return -1;
+    for (uint32_t i = hash_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->keys[i]) return -1;
+        if (!strcmp(m->keys[i], key)) return m->vals[i];
+    }
+}
+
+/* Sets key -> v (replacing). The map must have room (imap_init sized it). */
+static void imap_set(vt_imap *m, const char *key, int v) {
+    if (!m->cap || !key) return;
+    uint32_t i = hash_str(key) & (m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], key)) i = (i + 1) & (m->cap - 1);
+    if (!m->keys[i]) m->n++;
+    m->keys[i] = key;
+    m->vals[i] = v;
+}
+
 static const char *ns_what[] = {
 #define X(id, what) what,
     VT_NAMESPACES(X)
@@ -336,9 +365,13 @@ vt_decl *vt_unit_find(vt_unit *u, vt_decl_kind kind, const char *name) {
 int vt_rs_contact_field(vt_rctx *c, const char *name) {
     vt_decl *ct = c->u->contact;
     if (!ct || !name) return -1;
-    for (uint32_t i = 0; i < ct->u.contact.n; i++)
-        if (ct->u.contact.fields[i]->name.text && !strcmp(ct->u.contact.fields[i]->name.text, name)) return (int)i;
-    return -1;
+    if (c->fields_of != ct) {
+        if (imap_init(c, &c->fields, ct->u.contact.n) < 0) return -1;
+        /* in reverse, so that the first of two same-named fields wins, as a scan would */
+        for (uint32_t i = ct->u.contact.n; i-- > 0;) imap_set(&c->fields, ct->u.contact.fields[i]->name.text, (int)i);
+        c->fields_of = ct;
+    }
+    return imap_get(&c->fields, name);
 }
 
 int vt_rs_payload_field(vt_decl *ev, const char *name) {
@@ -436,6 +469,41 @@ int vt_rs_state_in(vt_rctx *c, vt_decl *lc, const vt_name *n) {
     return -1;
 }
 
+/* Maps each state name to the chain of (lifecycle, index) declaring it, in declaration
+ * order (built backwards, prepending); a state repeated within one lifecycle counts at
+ * its first place, as state_index() finds it. */
+static int index_states(vt_rctx *c) {
+    vt_list *l = &c->u->lifecycles;
+    if (c->state_refs && c->states_indexed == l->n) return 0;
+    uint32_t total = 0;
+    for (uint32_t i = 0; i < l->n; i++) total += ((vt_decl *)l->items[i])->u.lifecycle.n;
+    c->state_refs = vt_arena_alloc(c->a, (total + 1) * sizeof *c->state_refs);
+    if (!c->state_refs || imap_init(c, &c->state_heads, total) < 0) {
+        c->state_refs = NULL;
+        return -1;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = l->n; i-- > 0;) {
+        vt_decl *lc = l->items[i];
+        for (uint32_t j = lc->u.lifecycle.n; j-- > 0;) {
+            const char *name = lc->u.lifecycle.states[j]->name.text;
+            if (!name) continue;
+            int head = imap_get(&c->state_heads, name);
+            if (head >= 0 && c->state_refs[head].lc == lc) {   /* repeated in this lifecycle */
+                c->state_refs[head].idx = (int)j;
+                continue;
+            }
+            c->state_refs[k].lc = lc;
+            c->state_refs[k].idx = (int)j;
+            c->state_refs[k].next = imap_get(&c->state_heads, name);
+            imap_set(&c->state_heads, name, (int)k);
+            k++;
+        }
+    }
+    c->states_indexed = l->n;
+    return 0;
+}
+
 /* Every (lifecycle, state) that `n` can name: `funnel.mql` names at most one; a bare
  * name may be declared in several lifecycles. Inside a template instance, the
  * instance's own lifecycles are preferred. Returns the count (at most max). */
@@ -457,19 +525,18 @@ int vt_rs_state_candidates(vt_rctx *c, const vt_name *n, vt_decl **lcs, int *idx
             }
         }
     }
-    int k = 0, local = 0;
+    if (index_states(c) < 0) return 0;
+    int k = 0;
+    int head = imap_get(&c->state_heads, n->text);
+    /* The instance's own lifecycles first; the others only when it has none. */
     for (int pass = 0; pass < 2 && k == 0; pass++) {
-        for (uint32_t l = 0; l < c->u->lifecycles.n && k < max; l++) {
-            vt_decl *lc = c->u->lifecycles.items[l];
+        for (int r = head; r >= 0 && k < max; r = c->state_refs[r].next) {
+            vt_decl *lc = c->state_refs[r].lc;
             bool in_scope = c->scope && lc->prefix && !strcmp(lc->prefix, c->scope);
-            if (pass == 0 && !in_scope) continue;
-            if (pass == 1 && in_scope) continue;
-            int i = state_index(lc, n->text);
-            if (i >= 0) lcs[k] = lc, idx[k] = i, k++;
+            if (in_scope != (pass == 0)) continue;
+            lcs[k] = lc, idx[k] = c->state_refs[r].idx, k++;
         }
-        if (pass == 0) local = k;
     }
-    (void)local;
     return k;
 }
 

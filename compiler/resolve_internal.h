@@ -13,6 +13,13 @@ typedef struct vt_symtab {
     uint32_t cap, n;
 } vt_symtab;
 
+/* A name -> int map in the unit's arena (open addressing). */
+typedef struct vt_imap {
+    const char **keys;
+    int *vals;
+    uint32_t cap, n;
+} vt_imap;
+
 /* Namespaces: one per kind of thing a name can denote. Truths and segments share one,
  * since both are conditions used by name. */
 #define VT_NAMESPACES(X) \
@@ -38,9 +45,17 @@ typedef struct vt_rctx {
     const char *scope;          /* prefix of the decl being resolved (template instance) */
     vt_decl *workflow;          /* enclosing workflow, for `escalate` and `owner` */
     bool events_are_conds;      /* goal / wait until / exit: an event name is a condition */
-    bool in_message;            /* checking a message text: {field} must name a field */
     vt_decl *cur_use;           /* the `use` whose instance is being added, or NULL */
     bool cur_use_clashed;       /* a name clash of cur_use is already reported */
+
+    /* Name -> index maps for the lookups done once per reference (a 50,000-line flow
+     * makes linear scans quadratic). Built on first use; the state map is rebuilt when
+     * lifecycles are added (template instances). */
+    vt_imap fields;                 /* contact field name -> field index */
+    const vt_decl *fields_of;       /* the contact decl the map was built from */
+    vt_imap state_heads;            /* state name -> first entry in state_refs */
+    struct vt_state_ref { vt_decl *lc; int idx; int next; } *state_refs;
+    uint32_t states_indexed;        /* lifecycles.n when state_heads was built */
 
     /* Imports: per module, its canonical path and the import decls that load it. */
     char **realpaths;           /* parallel to u->modules, in the arena */
