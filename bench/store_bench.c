@@ -117,7 +117,9 @@ static const char *str_of(const char *line, const char *key, size_t *len) {
     return p;
 }
 
-static int raw(const char *in, const char *dbpath, bool unique) {
+/* mode 0: no index; 1: a UNIQUE id; 2: the id's 64-bit hash as the key of a narrow rowid table (verity's check) */
+static int raw(const char *in, const char *dbpath, int mode) {
+    bool unique = mode == 1;
     remove(dbpath);
     sqlite3 *db;
     if (sqlite3_open(dbpath, &db) != SQLITE_OK) return 2;
@@ -126,7 +128,11 @@ static int raw(const char *in, const char *dbpath, bool unique) {
                  NULL, NULL, NULL);
     /* The same with the duplicate check verity needs: a UNIQUE id. */
     if (unique) sqlite3_exec(db, "CREATE UNIQUE INDEX events_id ON events(id)", NULL, NULL, NULL);
-    sqlite3_stmt *q;
+    if (mode == 2) sqlite3_exec(db, "CREATE TABLE event_ids(h INTEGER PRIMARY KEY, seq INTEGER NOT NULL)", NULL, NULL, NULL);
+    if (mode == 3) sqlite3_exec(db, "CREATE TABLE event_ids(seq INTEGER PRIMARY KEY, h INTEGER NOT NULL)", NULL, NULL, NULL);
+    sqlite3_stmt *q, *qh = NULL;
+    if (mode == 2) sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO event_ids(h, seq) VALUES (?1, ?2)", -1, &qh, NULL);
+    if (mode == 3) sqlite3_prepare_v2(db, "INSERT INTO event_ids(h, seq) VALUES (?1, ?2)", -1, &qh, NULL);
     sqlite3_prepare_v2(db, "INSERT INTO events(id, contact, type, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &q, NULL);
     FILE *f = fopen(in, "r");
     if (!f) return perror(in), 2;
@@ -136,7 +142,7 @@ static int raw(const char *in, const char *dbpath, bool unique) {
     double t = now_s(), count = 0;
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     while ((n = getline(&line, &cap, f)) > 0) {
-        size_t il, cl, tl, al;
+        size_t il = 0, cl = 0, tl = 0, al = 0;
         const char *id = str_of(line, "\"id\":\"", &il), *c = str_of(line, "\"contact\":\"", &cl),
                    *ty = str_of(line, "\"type\":\"", &tl), *at = str_of(line, "\"at\":\"", &al);
         if (!id || !c || !ty || !at) continue;
@@ -148,6 +154,14 @@ static int raw(const char *in, const char *dbpath, bool unique) {
         sqlite3_bind_text(q, 3, ty, (int)tl, SQLITE_STATIC);
         sqlite3_bind_int64(q, 4, ts);
         sqlite3_bind_text(q, 5, line, (int)n, SQLITE_STATIC);
+        if (qh) {
+            uint64_t h = 0xcbf29ce484222325ull;
+            for (size_t i = 0; i < il; i++) h = (h ^ (unsigned char)id[i]) * 0x100000001b3ull;
+            sqlite3_bind_int64(qh, 1, (int64_t)h);
+            sqlite3_bind_int64(qh, 2, (int64_t)count + 1);
+            sqlite3_step(qh);
+            sqlite3_reset(qh);
+        }
         sqlite3_step(q);
         sqlite3_reset(q);
         count++;
@@ -155,10 +169,11 @@ static int raw(const char *in, const char *dbpath, bool unique) {
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     double secs = now_s() - t;
     sqlite3_finalize(q);
+    sqlite3_finalize(qh);
     sqlite3_close(db);
     fclose(f);
     free(line);
-    report(unique ? "raw+unique" : "raw", count, secs);
+    report(mode == 1 ? "raw+unique" : mode == 2 ? "raw+hash" : mode == 3 ? "raw+append" : "raw", count, secs);
     return 0;
 }
 
@@ -215,8 +230,10 @@ static int simulate(const char *flow, const char *in) {
 
 int main(int argc, char **argv) {
     if (argc == 5 && !strcmp(argv[1], "gen")) return gen(atol(argv[2]), atol(argv[3]), argv[4]);
-    if (argc == 4 && !strcmp(argv[1], "raw")) return raw(argv[2], argv[3], false);
-    if (argc == 4 && !strcmp(argv[1], "rawu")) return raw(argv[2], argv[3], true);
+    if (argc == 4 && !strcmp(argv[1], "raw")) return raw(argv[2], argv[3], 0);
+    if (argc == 4 && !strcmp(argv[1], "rawu")) return raw(argv[2], argv[3], 1);
+    if (argc == 4 && !strcmp(argv[1], "rawh")) return raw(argv[2], argv[3], 2);
+    if (argc == 4 && !strcmp(argv[1], "rawa")) return raw(argv[2], argv[3], 3);
     if (argc == 5 && !strcmp(argv[1], "verity")) return verity(argv[2], argv[3], argv[4]);
     if (argc == 4 && !strcmp(argv[1], "simulate")) return simulate(argv[2], argv[3]);
     fputs("usage: bench_store_bench gen CONTACTS EVENTS OUT | raw IN DB | rawu IN DB | verity FLOW IN DB | simulate FLOW IN\n", stderr);

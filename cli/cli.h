@@ -28,5 +28,9 @@ int vt_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 const char *vt_cli_usage(const char *cmd);
 /* The stdlib directory: $VERITY_STDLIB, else the one the build was configured with. */
 const char *vt_cli_stdlib_dir(void);
+/* Directories native libraries may load from besides the stdlib's: the `--allow-native`
+ * values (`flags`, NULL-terminated, may be NULL), then $VERITY_ALLOW_NATIVE split at ':'.
+ * NULL-terminated, one malloc'd block (free() it); NULL when out of memory. */
+const char **vt_cli_native_dirs(const char *const *flags);
 
 #endif

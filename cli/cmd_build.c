@@ -10,17 +10,25 @@
 
 int cmd_build(int argc, char **argv) {
     const char *out = NULL;
-    const vt_opt opts[] = {{"-o", true, &out, NULL, NULL}, {"--output", true, &out, NULL, NULL}, {NULL, false, NULL, NULL, NULL}};
+    const char **native = NULL;
+    const vt_opt opts[] = {{"-o", true, &out, NULL, NULL}, {"--output", true, &out, NULL, NULL},
+                           {"--allow-native", true, NULL, NULL, &native}, {NULL, false, NULL, NULL, NULL}};
     const char **pos = NULL;
     int npos = 0;
-    if (vt_cli_parse("build", argc, argv, opts, &pos, &npos) != 0) return VT_EXIT_USAGE;
+    if (vt_cli_parse("build", argc, argv, opts, &pos, &npos) != 0) { free(native); return VT_EXIT_USAGE; }
     if (npos != 1 || !out) {
         free(pos);
+        free(native);
         return vt_cli_fail("build", "name one flow and the output file: %s", vt_cli_usage("build"));
     }
     const char *src = pos[0];
     char *errors = NULL;
-    vt_program *p = vt_program_compile(src, vt_cli_stdlib_dir(), &errors);
+    const char **native_dirs = vt_cli_native_dirs(native);
+    free(native);
+    if (!native_dirs) { free(pos); return vt_cli_fail("build", "out of memory"); }
+    vt_program_opts popts = {vt_cli_stdlib_dir(), native_dirs};
+    vt_program *p = vt_program_compile_ex(src, &popts, &errors);
+    free(native_dirs);
     free(pos);
     if (!p) {
         fprintf(stderr, "%s", errors ? errors : "verity build: the flow could not be compiled\n");

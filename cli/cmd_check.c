@@ -120,12 +120,13 @@ static void summary(const vt_diags *d, int nfiles) {
 
 int cmd_check(int argc, char **argv) {
     const char *format = "text", *deny = NULL;
-    const char **allow = NULL, **files = NULL;
+    const char **allow = NULL, **files = NULL, **native = NULL;
     int nfiles = 0, rc = VT_EXIT_USAGE;
     const vt_opt opts[] = {
         {"--format", true, &format, NULL, NULL},
         {"--deny", true, &deny, NULL, NULL},
         {"--allow", true, NULL, NULL, &allow},
+        {"--allow-native", true, NULL, NULL, &native},
         {0},
     };
     vt_sources sources = {0};
@@ -157,7 +158,9 @@ int cmd_check(int argc, char **argv) {
     }
 
     int nchecked = 0;
-    vt_check_opts copts = {.stdlib_dir = vt_cli_stdlib_dir(), .analyze = true};
+    /* Extern functions are bound as they would be to run (E034, E058), so a library
+     * that cannot load is found before deploy. */
+    vt_check_opts copts = {.stdlib_dir = vt_cli_stdlib_dir(), .analyze = true, .natives = true, .native_dirs = native};
     for (int i = 0; i < nfiles; i++) {
         if (!readable(files[i])) continue;
         nchecked++;
@@ -183,5 +186,6 @@ out:
     vt_sources_free(&sources);
     free(files);
     free(allow);
+    free(native);
     return rc;
 }

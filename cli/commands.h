@@ -1,11 +1,11 @@
 /* The CLI's subcommands, declared once: dispatch, `verity help` and the usage lines
  * are derived from this table. CMD(name, usage, summary) -> int cmd_name(argc, argv). */
 #define VT_COMMANDS(CMD) \
-    CMD(check, "check FILE... [--format text|json|sarif|github|junit] [--deny warnings] [--allow CODE]", \
+    CMD(check, "check FILE... [--format text|json|sarif|github|junit] [--deny warnings] [--allow CODE] [--allow-native DIR]", \
         "find mistakes in flows: syntax, names, types and the V-checks") \
     CMD(fmt, "fmt [--check] FILE...", "rewrite flows in the canonical layout (--check: only report)") \
     CMD(graph, "graph FILE [--format dot|mermaid]", "draw each lifecycle: states and transitions") \
-    CMD(build, "build FILE -o OUT.vbc", "compile a flow to verified bytecode") \
+    CMD(build, "build FILE -o OUT.vbc [--allow-native DIR]", "compile a flow to verified bytecode") \
     CMD(disasm, "disasm FILE.vbc|FILE.flow", "list a program's bytecode with synopses and source lines") \
     CMD(ingest, "ingest [--store DB] --flow FLOW INPUT...|-", "store events and contacts (JSONL or CSV)") \
     CMD(run, "run FLOW [--store DB] [--until TIME|now]", "process what is new: decisions into the outbox") \

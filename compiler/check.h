@@ -7,6 +7,9 @@
 typedef struct vt_check_opts {
     const char *stdlib_dir;     /* NULL: the built-in default */
     bool analyze;               /* run the V-checks */
+    bool natives;               /* bind each extern fn's library and symbol (E034, E058) */
+    const char *const *native_dirs;   /* allowed besides the stdlib's native directory
+                                         (`--allow-native DIR`), NULL-terminated; may be NULL */
 } vt_check_opts;
 
 /* Parses and resolves `path` into u (initialised by the caller with its sources and

@@ -268,9 +268,7 @@ void cg_expr(cg *g, vt_expr *e) {
     }
     case VT_E_IN: gen_in(g, e); return;
     case VT_E_HAS_TAG: cg_expr(g, e->u.has_tag.tag); cg_emit(g, VT_I_HAS_TAG, 0, 0, 0); return;
-    case VT_E_CALL:
-        cg_fail(g, e->span, "extern function calls are not supported by this VM yet");
-        return;
+    case VT_E_CALL: cg_call_extern(g, e); return;
     case VT_E_AGGREGATE:
     case VT_E_LAST_FIRST:
     case VT_E_SINCE:

@@ -52,6 +52,8 @@ int64_t cg_timestamp(cg *g, vt_expr *e);
 /* codegen_expr.c */
 void cg_expr(cg *g, vt_expr *e);
 int32_t cg_hist_simple(cg *g, vt_hist_kind kind, int32_t event);
+/* codegen_extern.c */
+void cg_call_extern(cg *g, vt_expr *e);
 /* codegen_stmt.c */
 void cg_block(cg *g, const vt_block *b);
 

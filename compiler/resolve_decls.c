@@ -351,8 +351,8 @@ static void check_extern(vt_rctx *c, vt_decl *d) {
     vt_type_kind r = d->u.ext.ret.kind;
     if (r == VT_T_TEAM || r == VT_T_STATE || r == VT_T_LIST || r == VT_T_TAGS || r == VT_T_ERROR)
         vt_rs_report(c, VT_E046, d->u.ext.ret.span, "a native function cannot return a %s", vt_type_kind_name(r));
-    /* Binding the library (E034, E058) needs the allowed native directories, which
-     * only the runtime knows: it is checked when the flow is loaded to run. */
+    /* Binding the library (E034, E058) needs the allowed native directories: it is
+     * checked after resolution by compiler/externs.c, and again when the flow loads. */
 }
 
 static void check_template(vt_rctx *c, vt_decl *d) {

@@ -90,6 +90,17 @@ vt_program *vt_program_compile(const char *flow_path, const char *stdlib_dir, ch
 vt_program *vt_program_load(const uint8_t *bytes, size_t len, char **error);
 /* Loads a flow from a path: a .vbc image (by its magic) or a .flow source. */
 vt_program *vt_program_open(const char *path, const char *stdlib_dir, char **error);
+/* The calls above load native libraries (`extern fn`, SPEC §8) only from the stdlib's
+ * native directory. The _ex variants take options: more directories a library may
+ * load from (what `--allow-native DIR` gives), and the stdlib directory. A flow whose
+ * library is in none of them, or lacks the function, is refused with a message. */
+typedef struct vt_program_opts {
+    const char *stdlib_dir;             /* where `import "std/x"` looks; NULL: the built-in default */
+    const char *const *native_dirs;     /* NULL-terminated; NULL: none besides the stdlib's */
+} vt_program_opts;
+vt_program *vt_program_compile_ex(const char *flow_path, const vt_program_opts *opts, char **errors);
+vt_program *vt_program_load_ex(const uint8_t *bytes, size_t len, const vt_program_opts *opts, char **error);
+vt_program *vt_program_open_ex(const char *path, const vt_program_opts *opts, char **error);
 /* Serialises to the .vbc format; the caller frees *out with free(). */
 int vt_program_save(const vt_program *p, uint8_t **out, size_t *len);
 /* The source hash recorded in the program (hex, 16 chars), for the store's deployed flows. */

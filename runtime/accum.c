@@ -201,6 +201,24 @@ static vt_cell windowed_fold(vt_vm *vm, const vt_phist *h, uint8_t *a) {
     return out;
 }
 
+int64_t vt_hist_count(vt_vm *vm, uint32_t i) {
+    const vt_phist *h = &vm->p->hists[i];
+    const uint8_t *a = vm->c->data + vm->p->lay.hist_off[i];
+    int64_t n = 0;
+    if (!h->k) { memcpy(&n, a, 8); return n; }
+    const vt_ring *r = (const vt_ring *)a;
+    const int64_t *ts = (const int64_t *)(a + sizeof *r);
+    uint32_t k = (uint32_t)h->k, rn = r->n;
+    int64_t lo = vt_tsub(vm->now, h->within);
+    for (uint32_t j = 0; j < rn; j++) {
+        int64_t x = ts[ring_idx(r, j, k)];
+        if (x <= lo) continue;
+        if (n == 0) vt_see(vm, vt_tadd(x, h->within));
+        n++;
+    }
+    return n;
+}
+
 vt_cell vt_hist_read(vt_vm *vm, uint32_t i) {
     const vt_program *p = vm->p;
     const vt_phist *h = &p->hists[i];

@@ -56,6 +56,7 @@ static void print_operand(const vt_program *p, FILE *o, const uint32_t *ins, uns
     case VT_OPK_STEP: fprintf(o, "step%u", x); break;
     case VT_OPK_PCT: fprintf(o, "%u%%", x); break;
     case VT_OPK_REP: fprintf(o, "r%u", x); (void)wf; break;
+    case VT_OPK_EXTERN: fprintf(o, "%s", vt_pstr(p, p->externs[x].name)); break;
     default: fprintf(o, "%u", x); break;
     }
 }
@@ -97,6 +98,12 @@ int vt_disasm(const vt_program *p, FILE *o) {
         if (h->k > 0) fprintf(o, ") keeping the last %d", h->k);
         else fprintf(o, ")");
         fprintf(o, " : %s\n", tname(h->vtype));
+    }
+    for (uint32_t i = 0; i < p->nexterns; i++) {
+        const vt_pextern *e = &p->externs[i];
+        fprintf(o, "; extern %s(", vt_pstr(p, e->name));
+        for (int32_t k = 0; k < e->nparams; k++) fprintf(o, "%s%s", k ? ", " : "", tname(e->params[k]));
+        fprintf(o, ") -> %s from \"%s\"\n", tname(e->ret), vt_pstr(p, e->lib));
     }
     for (uint32_t i = 0; i < p->ntrans; i++) {
         const vt_ptrans *t = &p->trans[i];

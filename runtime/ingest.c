@@ -7,6 +7,7 @@
 #include "money.h"
 #include "strmap.h"
 #include "tz.h"
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -676,12 +677,6 @@ static int build_record(vt_ingest *x, bool lenient, vt_inrec *r, const char **wh
         }
     }
     /* payload */
-    const char *where = r->type == VT_INPUT_CONTACT ? "the contact" : NULL;
-    char wbuf[128];
-    if (!where) {
-        snprintf(wbuf, sizeof wbuf, "event %s", r->type_name);
-        where = wbuf;
-    }
     for (size_t i = 0; i < x->nmem; i++) {
         const member *m = &x->mem[i];
         if (m == type || m == contact || m == at || m == id || is(m, "contact") || is(m, "type") || is(m, "at") ||
@@ -698,7 +693,11 @@ static int build_record(vt_ingest *x, bool lenient, vt_inrec *r, const char **wh
                 r->key_len = m->val_len;
                 continue;
             }
-            return *why = unknown_field(x, m, fs, nf, where), -1;
+            /* The message's "where" is formatted only here: on every line it cost a snprintf. */
+            char wbuf[128];
+            if (r->type == VT_INPUT_CONTACT) snprintf(wbuf, sizeof wbuf, "the contact");
+            else snprintf(wbuf, sizeof wbuf, "event %s", r->type_name);
+            return *why = unknown_field(x, m, fs, nf, wbuf), -1;
         }
         const char *e = to_value(x, &fs[fi], m, lenient, &x->values[fi]);
         if (e) return *why = e, -1;
@@ -906,8 +905,9 @@ int vt_ingest_file(vt_ingest *x, const char *path, const vt_ingest_sink *sink, c
     r.f = is_stdin ? stdin : fopen(path, "rb");
     if (!r.f) {
         if (error) {
-            *error = vt_malloc(strlen(path) + 64);
-            if (*error) sprintf(*error, "cannot open %s", path);
+            const char *why = strerror(errno);
+            *error = vt_malloc(strlen(path) + strlen(why) + 32);
+            if (*error) sprintf(*error, "cannot open %s: %s", path, why);
         }
         return -1;
     }
@@ -943,7 +943,8 @@ int vt_ingest_file(vt_ingest *x, const char *path, const vt_ingest_sink *sink, c
         }
         if (!got) break;
         lineno = next_no;
-        for (size_t i = 0; i < len; i++) next_no += r.line[i] == '\n'; /* CSV rows spanning lines */
+        if (csv) /* CSV rows may span lines; a JSONL line never holds a '\n' */
+            for (const char *nl = r.line, *end = r.line + len; (nl = memchr(nl, '\n', (size_t)(end - nl))); nl++) next_no++;
         next_no++;
         const char *why = NULL;
         vt_inrec rec;

@@ -31,6 +31,7 @@
 #define VT_OPK_REP    11  /* repeat counter slot of the function's workflow */
 #define VT_OPK_STEP   12  /* step id (immediate, names the action) */
 #define VT_OPK_PCT    13  /* cumulative percentage 0..100 */
+#define VT_OPK_EXTERN 14  /* native function (extern fn), in the externs table */
 
 #define VT_POP_N (-1)
 
@@ -94,7 +95,9 @@
     OP(REP_NEXT,   3, REP, COUNT, JUMP, 0, 0, "if ++counter a < b goto c") \
     OP(SPLIT_GE,   2, PCT, JUMP, NONE, 0, 0, "if split bucket >= a goto b") \
     OP(STOP,       0, NONE, NONE, NONE, 0, 0, "end the enrollment (stopped)") \
-    OP(DONE,       0, NONE, NONE, NONE, 0, 0, "end the enrollment (completed)")
+    OP(DONE,       0, NONE, NONE, NONE, 0, 0, "end the enrollment (completed)") \
+    /* ---- native functions (last, so older opcodes keep their numbers) ---- */ \
+    OP(CALL_EXTERN,2, COUNT, EXTERN, NONE, VT_POP_N, 1, "x = native function b called with the a values above it")
 
 typedef enum vt_opcode {
 #define VT_OP_ENUM(name, n, k1, k2, k3, pop, push, syn) VT_I_##name,

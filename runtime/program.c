@@ -3,6 +3,7 @@
 #include "program.h"
 #include "vm_internal.h"
 #include "vbc.h"
+#include "native.h"
 #include "../common/mem.h"
 #include "../compiler/check.h"
 #include "../compiler/codegen.h"
@@ -49,6 +50,7 @@ void vt_program_free(vt_program *p) {
     vt_free(p->sch_names);
     vt_free(p->sch_states);
     vt_free(p->sch_nstates);
+    vt_native_free(p->natives);
     vt_free(p);
 }
 
@@ -198,8 +200,10 @@ int vt_schema_field_index(const vt_schema *s, const char *name, size_t len) {
 }
 
 /* Verifies and finishes a program just built or loaded; frees it on failure. */
-vt_program *vt_program_ready(vt_program *p, char **error) {
-    if (vt_verify(p, error) != 0 || vt_program_finish(p, error) != 0) {
+vt_program *vt_program_ready(vt_program *p, char **error) { return vt_program_ready_ex(p, NULL, error); }
+
+vt_program *vt_program_ready_ex(vt_program *p, const char *const *native_dirs, char **error) {
+    if (vt_verify(p, error) != 0 || vt_program_finish(p, error) != 0 || vt_native_bind(p, native_dirs, error) != 0) {
         vt_program_free(p);
         return NULL;
     }
@@ -214,7 +218,14 @@ static char *dup_c(const char *s) {
 }
 
 vt_program *vt_program_compile(const char *flow_path, const char *stdlib_dir, char **errors) {
+    vt_program_opts o = {stdlib_dir, NULL};
+    return vt_program_compile_ex(flow_path, &o, errors);
+}
+
+vt_program *vt_program_compile_ex(const char *flow_path, const vt_program_opts *po, char **errors) {
     if (errors) *errors = NULL;
+    const char *stdlib_dir = po ? po->stdlib_dir : NULL;
+    const char *const *native_dirs = po ? po->native_dirs : NULL;
     vt_sources src = {0};
     vt_diags diags;
     vt_diags_init(&diags, &src);
@@ -222,7 +233,7 @@ vt_program *vt_program_compile(const char *flow_path, const char *stdlib_dir, ch
     vt_unit_init(&u, &src, &diags);
     /* The V-checks run too: an error-level finding (an instant loop, a channel without
      * consent) stops a build like a syntax error does (SPEC §7). */
-    vt_check_opts opts = {stdlib_dir, true};
+    vt_check_opts opts = {stdlib_dir, true, true, native_dirs};
     int nerr = vt_check_file(&u, flow_path, &opts);
     vt_program *p = NULL;
     if (nerr == 0) {
@@ -245,7 +256,7 @@ vt_program *vt_program_compile(const char *flow_path, const char *stdlib_dir, ch
     } else {
         char *err = NULL;
         p = vt_codegen(&u, &err);
-        if (p) p = vt_program_ready(p, &err);
+        if (p) p = vt_program_ready_ex(p, native_dirs, &err);
         if (!p && errors) *errors = err ? err : dup_c("the flow could not be compiled");
         else free(err);
     }
@@ -256,6 +267,11 @@ vt_program *vt_program_compile(const char *flow_path, const char *stdlib_dir, ch
 }
 
 vt_program *vt_program_open(const char *path, const char *stdlib_dir, char **error) {
+    vt_program_opts o = {stdlib_dir, NULL};
+    return vt_program_open_ex(path, &o, error);
+}
+
+vt_program *vt_program_open_ex(const char *path, const vt_program_opts *po, char **error) {
     if (error) *error = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) { if (error) *error = vt_msg("%s: cannot open the flow", path); return NULL; }
@@ -274,12 +290,12 @@ vt_program *vt_program_open(const char *path, const char *stdlib_dir, char **err
         size_t n = fread(buf, 1, (size_t)sz, f);
         fclose(f);
         char *err = NULL;
-        vt_program *p = vt_program_load(buf, n, &err);
+        vt_program *p = vt_program_load_ex(buf, n, po, &err);
         vt_free(buf);
         if (!p && error) { *error = vt_msg("%s: %s", path, err ? err : "invalid bytecode"); }
         free(err);
         return p;
     }
     fclose(f);
-    return vt_program_compile(path, stdlib_dir, error);
+    return vt_program_compile_ex(path, po, error);
 }

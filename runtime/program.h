@@ -51,6 +51,11 @@ typedef struct vt_pwf {
 } vt_pwf;
 typedef struct vt_phist { int32_t kind, event, field, where_fn, k, vtype; int64_t within; } vt_phist;
 typedef struct vt_pline { uint32_t pc, line; } vt_pline;
+/* A native function (SPEC §8): C symbol, library name ("verity_it" = libverity_it.so),
+ * result and parameter types (vt_vtype). The fixed parameter array keeps the record a
+ * plain array the verifier can check; VT_MAX_EXTERN_ARGS bounds `extern fn` arity. */
+#define VT_MAX_EXTERN_ARGS 8
+typedef struct vt_pextern { uint32_t name, lib; int32_t ret, nparams; int32_t params[VT_MAX_EXTERN_ARGS]; } vt_pextern;
 
 /* The serialised tables, in section order (the X-macro drives save, load, verify). */
 #define VT_SECTIONS(S) \
@@ -73,7 +78,8 @@ typedef struct vt_pline { uint32_t pc, line; } vt_pline;
     S(17, trigs, vt_ptrig) \
     S(18, wfs, vt_pwf) \
     S(19, hists, vt_phist) \
-    S(20, lines, vt_pline)
+    S(20, lines, vt_pline) \
+    S(21, externs, vt_pextern)
 
 /* Where each part of a contact's state lives in its buffer (derived at load). */
 typedef struct vt_layout {
@@ -111,6 +117,7 @@ struct vt_program {
     const char **sch_names;         /* teams, channels, lifecycles, states, workflows */
     const char *const **sch_states;
     uint32_t *sch_nstates;
+    struct vt_natives *natives;     /* the externs, bound at load (native.c) */
 };
 
 /* Pointer to the NUL-terminated string at offset s of the pool (verified). */

@@ -10,6 +10,7 @@
 #include "strmap.h"
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct mrec {
     uint32_t contact;
@@ -163,6 +164,17 @@ int vt_simulate(const vt_program *p, const char *const *paths, size_t npaths, in
     vt_ingest *x = vt_ingest_new(c.s, error);
     if (!x) goto out;
     vt_ingest_sink sink = {&c, on_record, on_reject};
+    /* Size the id set and the record arrays from the inputs' sizes (about 100 bytes a
+     * line), so a large export does not pay for repeated growth. A guess: too small
+     * only means growing as usual. */
+    size_t bytes = 0;
+    for (size_t i = 0; i < npaths; i++) {
+        struct stat sb;
+        if (strcmp(paths[i], "-") && stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode)) bytes += (size_t)sb.st_size;
+    }
+    size_t guess = bytes / 100;
+    if (guess > 1024 && (vt_strmap_reserve(&c.ids, guess) || grow((void **)&c.recs, &c.recs_cap, guess, sizeof *c.recs)))
+        goto oom;
     for (size_t i = 0; i < npaths; i++)
         if (vt_ingest_file(x, paths[i], &sink, error)) {
             if (c.oom && error) *error = vt_strdup("out of memory");

@@ -22,6 +22,7 @@ void vt_strmap_init(vt_strmap *m) { memset(m, 0, sizeof *m); }
 
 void vt_strmap_free(vt_strmap *m) {
     vt_free(m->slots);
+    vt_free(m->entries);
     for (vt_strmap_chunk *c = m->chunks, *n; c; c = n) {
         n = c->next;
         vt_free(c);
@@ -29,31 +30,50 @@ void vt_strmap_free(vt_strmap *m) {
     memset(m, 0, sizeof *m);
 }
 
+/* The tag is never 0, so a slot of 0 means empty. */
+static uint64_t tag_of(uint64_t h) { return (h >> 32) ? (h >> 32) : 1; }
+
 int64_t vt_strmap_get(const vt_strmap *m, const char *key, size_t len) {
     if (!m->cap) return -1;
-    uint64_t h = hash_bytes(key, len);
+    uint64_t h = hash_bytes(key, len), tag = tag_of(h);
     for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        const vt_strmap_slot *s = &m->slots[i];
-        if (!s->hash) return -1;
-        if (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0) return s->value;
+        uint64_t s = m->slots[i];
+        if (!s) return -1;
+        if (s >> 32 == tag) {
+            const vt_strmap_entry *e = &m->entries[(uint32_t)s];
+            if (e->len == len && memcmp(e->key, key, len) == 0) return e->value;
+        }
     }
 }
 
-static int grow(vt_strmap *m) {
-    size_t ncap = m->cap ? m->cap * 2 : 64;
-    vt_strmap_slot *ns = vt_calloc(ncap, sizeof *ns);
+static int rehash(vt_strmap *m, size_t ncap) {
+    uint64_t *ns = vt_calloc(ncap, sizeof *ns);
     if (!ns) return -1;
-    for (size_t i = 0; i < m->cap; i++) {
-        vt_strmap_slot *s = &m->slots[i];
-        if (!s->hash) continue;
-        size_t j = s->hash & (ncap - 1);
-        while (ns[j].hash) j = (j + 1) & (ncap - 1);
-        ns[j] = *s;
+    for (size_t k = 0; k < m->count; k++) {
+        const vt_strmap_entry *e = &m->entries[k];
+        uint64_t h = hash_bytes(e->key, e->len);
+        size_t j = h & (ncap - 1);
+        while (ns[j]) j = (j + 1) & (ncap - 1);
+        ns[j] = tag_of(h) << 32 | k;
     }
     vt_free(m->slots);
     m->slots = ns;
     m->cap = ncap;
     return 0;
+}
+
+static int grow(vt_strmap *m) { return rehash(m, m->cap ? m->cap * 2 : 64); }
+
+int vt_strmap_reserve(vt_strmap *m, size_t n) {
+    size_t cap = m->cap ? m->cap : 64;
+    while (n * 4 > cap * 3) cap *= 2;
+    if (n > m->entries_cap) {
+        vt_strmap_entry *e = vt_realloc(m->entries, n * sizeof *e);
+        if (!e) return -1;
+        m->entries = e;
+        m->entries_cap = n;
+    }
+    return cap == m->cap ? 0 : rehash(m, cap);
 }
 
 static char *store_key(vt_strmap *m, const char *key, size_t len) {
@@ -75,22 +95,33 @@ static char *store_key(vt_strmap *m, const char *key, size_t len) {
 
 int vt_strmap_put(vt_strmap *m, const char *key, size_t len, uint32_t value, uint32_t *existing,
                   const char **stored) {
-    if (len > UINT32_MAX) return -1;
+    if (len > UINT32_MAX || m->count >= UINT32_MAX) return -1;
     if ((m->count + 1) * 4 > m->cap * 3 && grow(m) != 0) return -1;
-    uint64_t h = hash_bytes(key, len);
+    uint64_t h = hash_bytes(key, len), tag = tag_of(h);
     size_t i = h & (m->cap - 1);
     for (;; i = (i + 1) & (m->cap - 1)) {
-        vt_strmap_slot *s = &m->slots[i];
-        if (!s->hash) break;
-        if (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0) {
-            if (existing) *existing = s->value;
-            if (stored) *stored = s->key;
-            return 0;
+        uint64_t s = m->slots[i];
+        if (!s) break;
+        if (s >> 32 == tag) {
+            const vt_strmap_entry *e = &m->entries[(uint32_t)s];
+            if (e->len == len && memcmp(e->key, key, len) == 0) {
+                if (existing) *existing = e->value;
+                if (stored) *stored = e->key;
+                return 0;
+            }
         }
+    }
+    if (m->count == m->entries_cap) {
+        size_t cap = m->entries_cap ? m->entries_cap * 2 : 64;
+        vt_strmap_entry *e = vt_realloc(m->entries, cap * sizeof *e);
+        if (!e) return -1;
+        m->entries = e;
+        m->entries_cap = cap;
     }
     char *k = store_key(m, key, len);
     if (!k) return -1;
-    m->slots[i] = (vt_strmap_slot){h, k, (uint32_t)len, value};
+    m->entries[m->count] = (vt_strmap_entry){k, (uint32_t)len, value};
+    m->slots[i] = tag << 32 | m->count;
     m->count++;
     if (stored) *stored = k;
     return 1;

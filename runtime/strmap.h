@@ -7,23 +7,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct vt_strmap_slot {
-    uint64_t hash;          /* 0 = empty */
+/* Entries in insertion order; the table holds 8-byte slots (a 32-bit hash tag and the
+ * entry's index) so a probe touches one small slot, and the key only on a tag match. */
+typedef struct vt_strmap_entry {
     const char *key;
     uint32_t len, value;
-} vt_strmap_slot;
+} vt_strmap_entry;
 
 typedef struct vt_strmap_chunk vt_strmap_chunk;
 
 typedef struct vt_strmap {
-    vt_strmap_slot *slots;
+    uint64_t *slots;        /* 0 = empty, else tag << 32 | entry index */
     size_t cap, count;      /* cap is a power of two */
+    vt_strmap_entry *entries;
+    size_t entries_cap;
     vt_strmap_chunk *chunks;
     size_t chunk_used, chunk_cap;
 } vt_strmap;
 
 void vt_strmap_init(vt_strmap *m);
 void vt_strmap_free(vt_strmap *m);
+/* Makes room for n keys without growing again; 0, or -1 on allocation failure. */
+int vt_strmap_reserve(vt_strmap *m, size_t n);
 /* The value of key, or -1 when absent. */
 int64_t vt_strmap_get(const vt_strmap *m, const char *key, size_t len);
 /* Inserts key -> value unless present. Returns 1 when inserted, 0 when it was already

@@ -55,7 +55,9 @@ static vt_program *refuse(vt_program *p, char **error, char *msg) {
     return NULL;
 }
 
-vt_program *vt_program_load(const uint8_t *b, size_t len, char **error) {
+vt_program *vt_program_load(const uint8_t *b, size_t len, char **error) { return vt_program_load_ex(b, len, NULL, error); }
+
+vt_program *vt_program_load_ex(const uint8_t *b, size_t len, const vt_program_opts *opts, char **error) {
     if (error) *error = NULL;
     if (!little_endian()) { if (error) *error = vt_msg("bytecode needs a little-endian machine"); return NULL; }
     if (!b || len < VT_VBC_HEADER) { if (error) *error = vt_msg("not a Verity bytecode file: truncated header (%zu bytes)", len); return NULL; }
@@ -106,5 +108,5 @@ vt_program *vt_program_load(const uint8_t *b, size_t len, char **error) {
             return refuse(p, error, vt_msg("corrupt bytecode: unknown section %u", id));
         }
     }
-    return vt_program_ready(p, error);
+    return vt_program_ready_ex(p, opts ? opts->native_dirs : NULL, error);
 }

@@ -21,5 +21,8 @@
 
 /* Verifies and finishes a freshly built or loaded program; frees it on failure. */
 vt_program *vt_program_ready(vt_program *p, char **error);
+/* The same, binding native functions from the stdlib's native directory and `native_dirs`
+ * (NULL-terminated, may be NULL). */
+vt_program *vt_program_ready_ex(vt_program *p, const char *const *native_dirs, char **error);
 
 #endif

@@ -7,6 +7,7 @@
 #include "program.h"
 #include "opcodes.h"
 #include "vm_internal.h"
+#include "native.h"
 #include "../common/mem.h"
 #include <stdlib.h>
 
@@ -116,6 +117,13 @@ static int check_tables(vctx *v) {
         bool win = h->kind <= VT_H_AVG && h->within > 0;
         CHECK(win ? (h->k >= 1 && h->k <= VT_RING_MAX) : h->k == 0, "history %u has a bad window size", i);
     }
+    for (uint32_t i = 0; i < p->nexterns; i++) {
+        const vt_pextern *e = &p->externs[i];
+        CHECK(str_ok(p, e->name) && str_ok(p, e->lib) && e->nparams >= 0 && e->nparams <= VT_MAX_EXTERN_ARGS,
+              "native function %u is out of range", i);
+        CHECK(vt_native_type_ok(e->ret), "native function %u has a bad result type", i);
+        for (int32_t k = 0; k < e->nparams; k++) CHECK(vt_native_type_ok(e->params[k]), "native function %u has a bad parameter type", i);
+    }
     for (uint32_t i = 0; i < p->nwfs; i++) {
         const vt_pwf *w = &p->wfs[i];
         CHECK(str_ok(p, w->name) && team_ok(p, w->owner) && w->reenroll >= 0 && w->reenroll <= 2 && w->reenroll_after >= 0 && w->goal_within >= 0,
@@ -181,6 +189,10 @@ static int check_fn(vctx *v, uint32_t fi, uint8_t *istart, int32_t *depth, uint3
             case VT_OPK_COUNT: CHECK(x <= (code[pc] == VT_I_REP_NEXT ? 1000000u : 255u), "count %u too large at %u", x, pc); break;
             case VT_OPK_REP: CHECK(f->wf >= 0 && x < (uint32_t)p->wfs[f->wf].nrep, "repeat counter %u out of range at %u", x, pc); break;
             case VT_OPK_PCT: CHECK(x <= 100, "percentage %u out of range at %u", x, pc); break;
+            case VT_OPK_EXTERN:
+                CHECK(x < p->nexterns && code[pc + 1] == (uint32_t)p->externs[x].nparams,
+                      "native function %u out of range or called with the wrong number of values at %u", x, pc);
+                break;
             default: break;
             }
         }

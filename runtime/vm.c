@@ -2,6 +2,7 @@
  * computed goto on GCC/Clang, or a switch with VT_SWITCH_DISPATCH=1; both come from the
  * opcode table. The verifier has already proved operands, jumps and stack depth safe. */
 #include "vm_internal.h"
+#include "native.h"
 #include "../common/mem.h"
 #include "../common/timeutil.h"
 #include <stdarg.h>
@@ -152,8 +153,13 @@ static vt_cell payload_cell(vt_vm *vm, uint32_t f) {
     return v;
 }
 
+int vt_compare(const vt_cell *a, const vt_cell *b) { return compare(a, b); }
+vt_cell vt_payload_cell(vt_vm *vm, uint32_t f) { return payload_cell(vm, f); }
+vt_cell vt_text_op(vt_vm *vm, vt_opcode op, const vt_cell *a, const vt_cell *b) { return text_op(vm, op, a, b); }
+
 int vt_cond(vt_vm *vm, int32_t fn) {
     if (fn < 0) return 1;
+    if (vm->fast[fn].kind == VT_FK_COND) return vt_cond_fast(vm, &vm->fast[fn]);
     vt_cell out;
     int r = vt_run(vm, vm->p->fns[fn].start, &out);
     if (r == VT_R_ERR) return -1;
@@ -377,6 +383,12 @@ int vt_run(vt_vm *vm, uint32_t pc, vt_cell *out) {
         CASE(SPLIT_GE) { if (vt_split_bucket(vm) >= A) pc = B; else ADV(SPLIT_GE); NEXT(); }
         CASE(STOP) return VT_R_STOP;
         CASE(DONE) return VT_R_DONE;
+        CASE(CALL_EXTERN) {     /* native.c: libffi, text copied in and out */
+            sp -= A;
+            if (vt_native_call(vm, B, sp, sp) != 0) return VT_R_ERR;
+            sp++;
+            ADV(CALL_EXTERN); NEXT();
+        }
         }
     }
     return VT_R_ERR;
@@ -395,7 +407,7 @@ vt_vm *vt_vm_new(const vt_program *p) {
     vm->entered = vt_calloc(ns, sizeof *vm->entered);
     vm->visited = vt_calloc(ns, sizeof *vm->visited);
     vm->fired = vt_calloc(p->nwfs + 1, 1);
-    if (!vm->entered || !vm->visited || !vm->fired) { vt_vm_free(vm); return NULL; }
+    if (!vm->entered || !vm->visited || !vm->fired || vt_fast_build(vm) != 0) { vt_vm_free(vm); return NULL; }
     return vm;
 }
 
@@ -404,6 +416,9 @@ void vt_vm_free(vt_vm *vm) {
     vt_free(vm->entered);
     vt_free(vm->visited);
     vt_free(vm->fired);
+    vt_free(vm->fast);
+    vt_free(vm->timed);
+    vt_free(vm->nbuf);
     vt_free(vm);
 }
 

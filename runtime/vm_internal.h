@@ -42,6 +42,16 @@ typedef struct vt_enroll {
 typedef struct vt_ring { uint32_t head, n; } vt_ring;
 
 #define VT_SBUF 65536
+
+/* Fast paths (vm_fast.c) for the commonest function shapes, recognised when the vm is
+ * made: a condition that is one to VT_FAST_TERMS terms `SRC CONST CMP` joined by
+ * JTRUE_KEEP/JFALSE_KEEP to its RET, and a rule `[term JFALSE] CONST k ADDTO|SUBFROM f END`.
+ * They read the same values in the same order as vt_run, so results and wake-ups agree. */
+#define VT_FAST_TERMS 4
+enum { VT_FK_NONE, VT_FK_COND, VT_FK_ADD };
+#define VT_FSRC_COUNT 0xFF   /* vt_fterm.src: a HIST that is a count (read as an int) */
+typedef struct vt_fterm { uint8_t src, cmp, conn; uint32_t a; const vt_cell *k; } vt_fterm;
+typedef struct vt_fastfn { uint8_t kind, n; uint32_t field; int64_t add; vt_fterm t[VT_FAST_TERMS]; } vt_fastfn;
 #define VT_LOOP_BUDGET 10000000   /* interpolated text of one statement; longer texts are cut */
 
 struct vt_vm {
@@ -64,6 +74,10 @@ struct vt_vm {
     uint32_t *visited;      /* per global state: == vgen when visited while settling */
     uint32_t gen, vgen;     /* generations instead of clearing the arrays */
     uint8_t *fired;         /* per workflow: enroll trigger fired */
+    char *nbuf;             /* NUL-terminated text arguments of native calls (native.c); grows, */
+    size_t ncap;            /*   never shrinks, so a call does not allocate */
+    vt_fastfn *fast;        /* per function (vm_fast.c) */
+    uint8_t *timed;         /* per global state: 1 when an `after` transition leaves it */
 };
 #define VT_EV_NONE (-3)
 #define VT_EV_CONTACT (-4)
@@ -108,6 +122,8 @@ uint32_t vt_hist_size(const vt_phist *h);
 void vt_hist_init(const vt_program *p, vt_contact *c);
 int vt_hist_on_event(vt_vm *vm);
 vt_cell vt_hist_read(vt_vm *vm, uint32_t h);
+/* The value of a count accumulator, exactly as vt_hist_read's (an int). */
+int64_t vt_hist_count(vt_vm *vm, uint32_t h);
 
 /* vm.c */
 enum { VT_R_RET, VT_R_END, VT_R_SUSPEND, VT_R_DONE, VT_R_STOP, VT_R_ERR };
@@ -116,6 +132,14 @@ int vt_run(vt_vm *vm, uint32_t pc, vt_cell *out);
 /* Evaluates a condition function: 1 true, 0 false/null, -1 error. */
 int vt_cond(vt_vm *vm, int32_t fn);
 bool vt_truthy(const vt_cell *v);
+/* vm_fast.c: builds vm->fast; evaluates a fast condition / runs a fast rule
+ * (vt_rule_fast: 0 done, -2 not applicable now, so run it with vt_run). */
+int vt_fast_build(vt_vm *vm);
+int vt_cond_fast(vt_vm *vm, const vt_fastfn *f);
+int vt_rule_fast(vt_vm *vm, const vt_fastfn *f);
+int vt_compare(const vt_cell *a, const vt_cell *b);
+vt_cell vt_payload_cell(vt_vm *vm, uint32_t f);
+vt_cell vt_text_op(vt_vm *vm, vt_opcode op, const vt_cell *a, const vt_cell *b);
 int vt_fail(vt_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* vm_steps.c: the side effects of steps */

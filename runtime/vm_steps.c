@@ -57,14 +57,11 @@ static void action_id(vt_vm *vm, uint32_t step, char out[33]) {
 
 int vt_emit_audit(vt_vm *vm, int kind, int a, int b, int c, int d) {
     if (!vm->sink || !vm->sink->audit) return 0;
-    vt_audit r;
-    memset(&r, 0, sizeof r);
-    r.contact = vt_contact_id(vm->c);
-    r.at = vm->now;
-    r.kind = (uint8_t)kind;
-    r.a = a; r.b = b; r.c = c; r.d = d;
-    r.cause_id = vm->in ? vm->in->id : NULL;
-    r.late = vm->in ? vm->in->late : false;
+    vt_audit r = {
+        .contact = (const char *)vm->c->data + vt_hdr(vm->c)->id_off,   /* vt_contact_id, without the call */
+        .at = vm->now, .kind = (uint8_t)kind, .a = a, .b = b, .c = c, .d = d,
+        .cause_id = vm->in ? vm->in->id : NULL, .late = vm->in ? vm->in->late : false,
+    };
     if (vm->sink->audit(vm->sink->ud, &r) != 0) { vm->aborted = 1; return vt_fail(vm, "the run was stopped by its output (audit)"); }
     return 0;
 }
@@ -192,8 +189,10 @@ static int run_rules(vt_vm *vm) {
     if (idx < 0) return 0;
     const vt_ilist *l = &p->rules_by_ev[idx];
     for (uint32_t i = 0; i < l->n; i++) {
+        uint32_t fn = p->rules[l->v[i]].fn;
+        if (vm->fast[fn].kind == VT_FK_ADD && vt_rule_fast(vm, &vm->fast[fn]) == 0) continue;
         vt_cell out;
-        if (vt_run(vm, p->fns[p->rules[l->v[i]].fn].start, &out) == VT_R_ERR) return -1;
+        if (vt_run(vm, p->fns[fn].start, &out) == VT_R_ERR) return -1;
     }
     return 0;
 }
@@ -215,6 +214,7 @@ static int settle(vt_vm *vm) {
             int32_t taken = -1;
             for (uint32_t j = 0; j < tl->n && taken < 0; j++) {
                 const vt_ptrans *t = &p->trans[tl->v[j]];
+                if (t->kind == VT_TK_ON_EVENT && !event_matches(vm, t->event)) continue;   /* the common case, first */
                 if (vm->visited[L->first_state + (uint32_t)t->to] == vm->vgen) continue;
                 int hold = 0;
                 switch (t->kind) {
@@ -373,7 +373,9 @@ static void schedule(vt_vm *vm) {
     const vt_program *p = vm->p;
     for (uint32_t lc = 0; lc < p->nlcs; lc++) {
         vt_lcst *cur = vt_lc(vm, lc);
-        const vt_ilist *tl = &p->trans_by_state[p->lcs[lc].first_state + (uint32_t)cur->state];
+        uint32_t gs = p->lcs[lc].first_state + (uint32_t)cur->state;
+        if (!vm->timed[gs]) continue;
+        const vt_ilist *tl = &p->trans_by_state[gs];
         for (uint32_t j = 0; j < tl->n; j++) {
             const vt_ptrans *t = &p->trans[tl->v[j]];
             if (t->kind != VT_TK_AFTER) continue;

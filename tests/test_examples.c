@@ -1,5 +1,6 @@
-/* The shipped B2B example does what its comments promise, on its sample month
- * (examples/b2b-leads.jsonl): the story told at the top of examples/b2b-leads.flow. */
+/* The shipped examples do what their comments promise: on their sample data
+ * (the examples/ JSONL files, the stories told at the top of each flow) and in the test
+ * scenarios written at their end. */
 #include "support.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -84,5 +85,13 @@ Test(examples, ecommerce_quarter) {
                   "\"reason\":\"no_consent\"");
     EXPECT_ACTION(r.out, "c-luca", "\"channel\":\"whatsapp\"", "\"template\":\"mini-survey\"",
                   "\"status\":\"emitted\"");
+    vt_run_free(&r);
+}
+
+/* The scenarios written at the end of each example pass. */
+Test(examples, their_own_tests_pass) {
+    vt_run_result r = vt_run_verity(VT_SOURCE_DIR, NULL, "test examples/b2b-leads.flow examples/ecommerce.flow");
+    cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "\n7 passed, 0 failed\n") != NULL, "%s", r.out);
     vt_run_free(&r);
 }

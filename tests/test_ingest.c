@@ -190,3 +190,24 @@ Test(ingest, a_missing_file_is_an_error_not_a_crash) {
     vt_free(err);
     vt_ingest_free(x);
 }
+
+/* Out of memory at every allocation of a reader's life: an error, never a crash. */
+Test(ingest, out_of_memory_at_any_point_is_an_error) {
+    const char *line = cases[1].line;
+    for (long n = 0; n < 40; n++) {
+        vt_mem_fail_after(n);
+        char *err = NULL;
+        vt_ingest *x = vt_ingest_new(&schema, &err);
+        if (x) {
+            vt_inrec r;
+            const char *why = NULL;
+            int st = vt_ingest_jsonl(x, line, strlen(line), &r, &why);
+            cr_expect(st == 0 || (st == -1 && why), "n=%ld", n);
+            vt_ingest_free(x);
+        } else {
+            cr_expect_not_null(err, "n=%ld: no reason given", n);
+        }
+        vt_mem_fail_after(-1);
+        vt_free(err);
+    }
+}

@@ -318,3 +318,29 @@ Test(runtime, bad_input_is_rejected_line_by_line) {
     cr_expect_eq(system(cmd), 0);
     free(dir);
 }
+
+/* Running in steps (--until earlier than some events, which then wait) ends with the
+ * outbox of one run to the end. */
+Test(runtime, runs_in_steps_equal_one_run) {
+    const char *flow = CASES "/shop/flow.flow", *input = CASES "/shop/frequency-cap.jsonl";
+    expect none = {"", -1, NULL, NULL};
+    char *one, *one_c;
+    char *dir1 = store_run(flow, input, &none, &one, &one_c);
+    char *dir = vt_temp_dir();
+    vt_run_result r = vt_run_verity(NULL, NULL, "ingest --store '%s/s.db' --flow '%s' '%s'", dir, flow, input);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    vt_run_free(&r);
+    const char *steps[] = {"--until 2026-01-07T00:00:00Z", "--until 2026-01-08T00:00:00", "--until 2026-01-08T12:00:00Z", ""};
+    for (size_t i = 0; i < 4; i++) {
+        r = vt_run_verity(NULL, NULL, "run '%s' --store '%s/s.db' %s", flow, dir, steps[i]);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        vt_run_free(&r);
+    }
+    r = vt_run_verity(NULL, NULL, "outbox --store '%s/s.db'", dir);
+    cr_expect_str_eq(r.out, one);
+    vt_run_free(&r);
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir, dir1);
+    cr_expect_eq(system(cmd), 0);
+    free(one), free(one_c), free(dir), free(dir1);
+}

@@ -1,0 +1,145 @@
+/* Fast paths for the commonest function shapes. Most conditions of a flow are a few
+ * comparisons of a field, payload field or history value with a constant, joined by
+ * `and`/`or`; most rules add a constant to a field. Recognised once when the vm is made,
+ * they run without the interpreter's dispatch, stack and tagged-value copies. Each reads
+ * the same values in the same order as vt_run would (a history read also reports its
+ * wake-up), so results, wake-ups and side effects are identical; anything else, or a
+ * case the fast path does not cover at run time, goes through vt_run. */
+#include "vm_internal.h"
+#include "../common/mem.h"
+
+static bool is_src(uint32_t op) { return op == VT_I_HIST || op == VT_I_FIELD || op == VT_I_PAYLOAD; }
+static bool is_cmp(uint32_t op) {
+    return op == VT_I_EQ || op == VT_I_NE || op == VT_I_LT || op == VT_I_LE || op == VT_I_GT || op == VT_I_GE || op == VT_I_STARTS;
+}
+
+/* `SRC a; CONST k; CMP` at pc (5 words) inside [pc, end). */
+static bool term_at(const vt_program *p, uint32_t pc, uint32_t end, vt_fterm *t) {
+    const uint32_t *c = p->code;
+    if (pc + 5 > end || !is_src(c[pc]) || c[pc + 2] != VT_I_CONST || !is_cmp(c[pc + 4])) return false;
+    if (c[pc + 3] >= p->nconsts) return false;
+    t->src = (uint8_t)c[pc];
+    t->a = c[pc + 1];
+    if (t->src == VT_I_HIST && (t->a >= p->nhists || p->hists[t->a].kind == VT_H_COUNT)) {
+        if (t->a >= p->nhists) return false;
+        t->src = VT_FSRC_COUNT;
+    }
+    t->k = &p->kcells[c[pc + 3]];
+    t->cmp = (uint8_t)c[pc + 4];
+    t->conn = 0;
+    return true;
+}
+
+static void classify(const vt_program *p, const vt_pfn *fn, vt_fastfn *f) {
+    const uint32_t *c = p->code;
+    uint32_t start = fn->start, end = fn->start + fn->len;
+    memset(f, 0, sizeof *f);
+    if (end > p->ncode || end <= start) return;
+    /* a condition: term {(JTRUE_KEEP|JFALSE_KEEP) ->ret term} RET */
+    if (c[end - 1] == VT_I_RET) {
+        uint32_t pc = start, ret = end - 1;
+        vt_fastfn g;
+        memset(&g, 0, sizeof g);
+        for (;;) {
+            if (g.n == VT_FAST_TERMS || !term_at(p, pc, ret, &g.t[g.n])) return;
+            pc += 5;
+            g.n++;
+            if (pc == ret) break;
+            if (pc + 2 > ret || (c[pc] != VT_I_JTRUE_KEEP && c[pc] != VT_I_JFALSE_KEEP) || c[pc + 1] != ret) return;
+            g.t[g.n - 1].conn = (uint8_t)c[pc];
+            pc += 2;
+        }
+        g.kind = VT_FK_COND;
+        *f = g;
+        return;
+    }
+    /* a rule: [term JFALSE ->end] CONST k (ADDTO|SUBFROM) field END */
+    if (c[end - 1] == VT_I_END) {
+        uint32_t pc = start, last = end - 1;
+        vt_fastfn g;
+        memset(&g, 0, sizeof g);
+        if (term_at(p, pc, last, &g.t[0])) {
+            pc += 5;
+            if (pc + 2 > last || c[pc] != VT_I_JFALSE || c[pc + 1] != last) return;
+            pc += 2;
+            g.n = 1;
+        }
+        if (pc + 5 != end || c[pc] != VT_I_CONST || (c[pc + 2] != VT_I_ADDTO && c[pc + 2] != VT_I_SUBFROM)) return;
+        if (c[pc + 1] >= p->nconsts || c[pc + 3] >= p->nfields) return;
+        const vt_cell *k = &p->kcells[c[pc + 1]];
+        if (k->t != VT_V_INT || p->fields[c[pc + 3]].has_range) return;
+        g.field = c[pc + 3];
+        g.add = c[pc + 2] == VT_I_ADDTO ? k->u.i : (int64_t)(0 - (uint64_t)k->u.i);
+        g.kind = VT_FK_ADD;
+        *f = g;
+    }
+}
+
+int vt_fast_build(vt_vm *vm) {
+    const vt_program *p = vm->p;
+    vm->fast = vt_calloc(p->nfns + 1, sizeof *vm->fast);
+    if (!vm->fast) return -1;
+    for (uint32_t i = 0; i < p->nfns; i++) classify(p, &p->fns[i], &vm->fast[i]);
+    /* so scheduling looks only at the states that have a timed transition */
+    vm->timed = vt_calloc(p->nstates + 1, 1);
+    if (!vm->timed) return -1;
+    for (uint32_t s = 0; s < p->nstates; s++) {
+        const vt_ilist *tl = &p->trans_by_state[s];
+        for (uint32_t j = 0; j < tl->n; j++)
+            if (p->trans[tl->v[j]].kind == VT_TK_AFTER) vm->timed[s] = 1;
+    }
+    return 0;
+}
+
+static inline __attribute__((always_inline)) bool term(vt_vm *vm, const vt_fterm *t) {
+    const vt_cell *k = t->k;
+    vt_cell v;
+    if (t->src == VT_FSRC_COUNT) {
+        int64_t n = vt_hist_count(vm, t->a);
+        if (k->t == VT_V_INT && t->cmp == VT_I_GE) return n >= k->u.i;
+        memset(&v, 0, sizeof v);
+        v.t = VT_V_INT;
+        v.u.i = n;
+    } else if (t->src == VT_I_PAYLOAD && t->cmp == VT_I_STARTS && k->t == VT_V_TEXT) {
+        /* `url starts with "..."`: anything but a text (absent, null) does not start with it */
+        const vt_input *in = vm->in;
+        if (!in || t->a >= in->nvalues || vm->ev < 0 || in->values[t->a].type != VT_V_TEXT) return false;
+        const vt_value *x = &in->values[t->a];
+        return k->len <= x->u.s.len && memcmp(x->u.s.p, k->u.s, k->len) == 0;
+    } else if (t->src == VT_I_HIST) v = vt_hist_read(vm, t->a);
+    else if (t->src == VT_I_FIELD) v = vt_slot_read(vm->c, vt_field_slot(vm->c, vm->p, t->a));
+    else v = vt_payload_cell(vm, t->a);
+    if (t->cmp == VT_I_STARTS) {
+        if (v.t == VT_V_TEXT && k->t == VT_V_TEXT) return k->len <= v.len && memcmp(v.u.s, k->u.s, k->len) == 0;
+        vt_cell r = vt_text_op(vm, VT_I_STARTS, &v, k);
+        return vt_truthy(&r);
+    }
+    int c;
+    if (v.t == VT_V_INT && k->t == VT_V_INT) c = (v.u.i > k->u.i) - (v.u.i < k->u.i);
+    else c = vt_compare(&v, k);
+    switch (t->cmp) {
+    case VT_I_EQ: return c == 0;
+    case VT_I_NE: return c != 0;
+    case VT_I_LT: return c == -1;
+    case VT_I_LE: return c == -1 || c == 0;
+    case VT_I_GT: return c == 1;
+    default: return c == 1 || c == 0;   /* GE */
+    }
+}
+
+int vt_cond_fast(vt_vm *vm, const vt_fastfn *f) {
+    for (uint32_t i = 0;; i++) {
+        bool v = term(vm, &f->t[i]);
+        if (i + 1 == f->n) return v;
+        if (f->t[i].conn == VT_I_JTRUE_KEEP ? v : !v) return v;
+    }
+}
+
+int vt_rule_fast(vt_vm *vm, const vt_fastfn *f) {
+    vt_slot *s = vt_field_slot(vm->c, vm->p, f->field);
+    if (s->t != VT_V_INT) return -2;    /* null or another kind: the general ADDTO */
+    if (f->n && !term(vm, &f->t[0])) return 0;
+    s = vt_field_slot(vm->c, vm->p, f->field);
+    s->v = (int64_t)((uint64_t)s->v + (uint64_t)f->add);
+    return 0;
+}
