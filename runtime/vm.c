@@ -157,9 +157,7 @@ int vt_compare(const vt_cell *a, const vt_cell *b) { return compare(a, b); }
 vt_cell vt_payload_cell(vt_vm *vm, uint32_t f) { return payload_cell(vm, f); }
 vt_cell vt_text_op(vt_vm *vm, vt_opcode op, const vt_cell *a, const vt_cell *b) { return text_op(vm, op, a, b); }
 
-int vt_cond(vt_vm *vm, int32_t fn) {
-    if (fn < 0) return 1;
-    if (vm->fast[fn].kind == VT_FK_COND) return vt_cond_fast(vm, &vm->fast[fn]);
+int vt_cond_slow(vt_vm *vm, int32_t fn) {
     vt_cell out;
     int r = vt_run(vm, vm->p->fns[fn].start, &out);
     if (r == VT_R_ERR) return -1;

@@ -129,8 +129,9 @@ int64_t vt_hist_count(vt_vm *vm, uint32_t h);
 enum { VT_R_RET, VT_R_END, VT_R_SUSPEND, VT_R_DONE, VT_R_STOP, VT_R_ERR };
 /* Runs code from pc until RET/END/DONE/STOP or a suspension; *out gets RET's value. */
 int vt_run(vt_vm *vm, uint32_t pc, vt_cell *out);
-/* Evaluates a condition function: 1 true, 0 false/null, -1 error. */
-int vt_cond(vt_vm *vm, int32_t fn);
+/* Evaluates a condition function: 1 true, 0 false/null, -1 error. Inline, so the
+ * common fast shapes (vm_fast.c) cost no extra call. */
+int vt_cond_slow(vt_vm *vm, int32_t fn);
 bool vt_truthy(const vt_cell *v);
 /* vm_fast.c: builds vm->fast; evaluates a fast condition / runs a fast rule
  * (vt_rule_fast: 0 done, -2 not applicable now, so run it with vt_run). */
@@ -140,6 +141,11 @@ int vt_rule_fast(vt_vm *vm, const vt_fastfn *f);
 int vt_compare(const vt_cell *a, const vt_cell *b);
 vt_cell vt_payload_cell(vt_vm *vm, uint32_t f);
 vt_cell vt_text_op(vt_vm *vm, vt_opcode op, const vt_cell *a, const vt_cell *b);
+static inline int vt_cond(vt_vm *vm, int32_t fn) {
+    if (fn < 0) return 1;
+    if (vm->fast[fn].kind == VT_FK_COND) return vt_cond_fast(vm, &vm->fast[fn]);
+    return vt_cond_slow(vm, fn);
+}
 int vt_fail(vt_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* vm_steps.c: the side effects of steps */
