@@ -338,7 +338,19 @@ static void gen_named(cg *g, vt_list *l, int truth) {
     }
 }
 
-static void gen_trigger(cg *g, const vt_trigger *t, vt_ptrig *pt) {
+/* A trigger `on NAME` whose NAME is no event names a truth (the resolver checked it):
+ * inside a template instance the instance's own truth comes first, as in resolution. */
+static int32_t truth_event(cg *g, const char *name, const char *prefix) {
+    vt_decl *d = NULL;
+    if (prefix) {
+        char *full = vt_arena_printf(&g->u->arena, "%s.%s", prefix, name);
+        if (full) d = vt_unit_find(g->u, VT_D_TRUTH, full);
+    }
+    if (!d) d = vt_unit_find(g->u, VT_D_TRUTH, name);
+    return d ? VT_EV_TRUTH(d->index) : VT_EV_ANY;
+}
+
+static void gen_trigger(cg *g, const vt_trigger *t, vt_ptrig *pt, const char *prefix) {
     pt->kind = (int32_t)t->kind;
     pt->event = VT_EV_ANY;
     pt->lc = pt->state = pt->fn = -1;
@@ -346,6 +358,7 @@ static void gen_trigger(cg *g, const vt_trigger *t, vt_ptrig *pt) {
     switch (t->kind) {
     case VT_TR_ON_EVENT:
         pt->event = event_of(&t->event, t->event_decl);
+        if (pt->event == VT_EV_ANY && t->event.text) pt->event = truth_event(g, t->event.text, prefix);
         g->cur_event = t->event_decl;
         break;
     case VT_TR_ENTER:
@@ -377,7 +390,7 @@ static void gen_transitions(cg *g) {
         if (tr->kind == VT_TR_AFTER) t.dur = cg_const_dur(g, tr->dur);
         else {
             vt_ptrig tmp;
-            gen_trigger(g, tr, &tmp);
+            gen_trigger(g, tr, &tmp, d->prefix);
             t.event = tmp.event;
             t.fn = tmp.fn;
         }
@@ -404,7 +417,7 @@ static void gen_workflows(cg *g) {
             uint32_t n = role ? d->u.workflow.nexits : d->u.workflow.nenroll;
             for (uint32_t j = 0; j < n && !g->err; j++) {
                 vt_ptrig pt = {0};
-                gen_trigger(g, ts[j], &pt);
+                gen_trigger(g, ts[j], &pt, d->prefix);
                 pt.wf = (int32_t)i;
                 pt.role = role;
                 vt_ptrig *dst = CG_PUSH(g, trigs);

@@ -406,6 +406,14 @@ vt_decl *vt_rs_event(vt_rctx *c, const vt_name *n, bool *is_created, bool allow_
         vt_suggest_add(&s, "created");
         vt_rs_suggest_ns(c, &s, NS_COND);
     }
+    vt_decl *cond = vt_rs_lookup(c, NS_COND, n->text);
+    if (cond && cond->kind == VT_D_TRUTH) {
+        /* only triggers (allow_created) may name a truth; rules and history need events */
+        vt_diag *g = vt_rs_report(c, VT_E022, n->span, "`%s` is a truth, not an event", n->text);
+        vt_diag_hint(g, c->u->diags, "a truth's rising edge can start a transition (`transition A -> B on %s`) or a "
+                     "workflow (`enroll on %s`); rules and history count events", n->text, n->text);
+        return NULL;
+    }
     vt_diag *g = vt_rs_report(c, VT_E022, n->span, "unknown event `%s`", n->text);
     const char *best = vt_suggest_best(&s);
     if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s`?", best);

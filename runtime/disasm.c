@@ -21,6 +21,7 @@ static const char *tname(int t) { return t >= 0 && t <= 8 ? type_names[t] : "?";
 static const char *ename(const vt_program *p, int32_t e) {
     if (e == -2) return "created";
     if (e >= 0 && (uint32_t)e < p->nevents) return vt_pstr(p, p->events[e].name);
+    if (VT_EV_IS_TRUTH(e) && VT_EV_TRUTH_INDEX(e) < p->ntruths) return vt_pstr(p, p->truths[VT_EV_TRUTH_INDEX(e)].name);
     return "?";
 }
 

@@ -15,6 +15,12 @@
 #define VT_RING_MAX 1024        /* largest ring a .vbc may ask for */
 #define VT_EV_CREATED (-2)      /* the `created` pseudo event in rule/trigger tables */
 #define VT_EV_ANY (-1)
+/* `on TRUTH` triggers (SPEC §3: a truth's rising edge is a truth event usable as a
+ * trigger): truth i is the pseudo event VT_EV_TRUTH(i), below every other code. */
+#define VT_EV_TRUTH_BASE (-16)
+#define VT_EV_TRUTH(i) (VT_EV_TRUTH_BASE - (int32_t)(i))
+#define VT_EV_IS_TRUTH(e) ((e) <= VT_EV_TRUTH_BASE)
+#define VT_EV_TRUTH_INDEX(e) ((uint32_t)(VT_EV_TRUTH_BASE - (e)))
 
 typedef enum { VT_FN_COND, VT_FN_RULE, VT_FN_STEPS } vt_fn_kind;
 typedef enum { VT_TK_ON_EVENT, VT_TK_WHEN, VT_TK_AFTER, VT_TK_ENTER, VT_TK_CALENDAR } vt_tk;

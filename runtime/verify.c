@@ -27,6 +27,9 @@ static bool fn_ok(const vt_program *p, int32_t fn, int kind) {
 static bool opt_fn_ok(const vt_program *p, int32_t fn, int kind) { return fn == -1 || fn_ok(p, fn, kind); }
 static bool team_ok(const vt_program *p, int32_t t) { return t == -1 || (t >= 0 && (uint32_t)t < p->nteams); }
 static bool event_ok(const vt_program *p, int32_t e) { return e == VT_EV_CREATED || (e >= 0 && (uint32_t)e < p->nevents); }
+static bool trigger_event_ok(const vt_program *p, int32_t e) {
+    return event_ok(p, e) || (VT_EV_IS_TRUTH(e) && VT_EV_TRUTH_INDEX(e) < p->ntruths);
+}
 
 static int check_fields(vctx *v, const vt_pfield *f, uint32_t n, const char *what) {
     for (uint32_t i = 0; i < n; i++) {
@@ -92,7 +95,7 @@ static int check_tables(vctx *v) {
         uint32_t ns = p->lcs[t->lc].nstates;
         CHECK(t->from >= -1 && t->from < (int32_t)ns && t->to >= 0 && (uint32_t)t->to < ns, "transition %u names no state", i);
         CHECK(t->kind == VT_TK_ON_EVENT || t->kind == VT_TK_WHEN || t->kind == VT_TK_AFTER, "transition %u has a bad trigger", i);
-        CHECK(t->kind != VT_TK_ON_EVENT || event_ok(p, t->event), "transition %u names no event", i);
+        CHECK(t->kind != VT_TK_ON_EVENT || trigger_event_ok(p, t->event), "transition %u names no event", i);
         CHECK(t->kind == VT_TK_WHEN ? fn_ok(p, t->fn, VT_FN_COND) : opt_fn_ok(p, t->fn, VT_FN_COND), "transition %u has a bad condition", i);
         CHECK(t->dur >= 0, "transition %u has a negative duration", i);
     }
@@ -100,7 +103,7 @@ static int check_tables(vctx *v) {
         const vt_ptrig *t = &p->trigs[i];
         CHECK(t->wf >= 0 && (uint32_t)t->wf < p->nwfs && (t->role == VT_ROLE_ENROLL || t->role == VT_ROLE_EXIT), "trigger %u is out of range", i);
         CHECK(t->kind >= VT_TK_ON_EVENT && t->kind <= VT_TK_CALENDAR && t->kind != VT_TK_AFTER, "trigger %u has a bad kind", i);
-        CHECK(t->kind != VT_TK_ON_EVENT || event_ok(p, t->event), "trigger %u names no event", i);
+        CHECK(t->kind != VT_TK_ON_EVENT || trigger_event_ok(p, t->event), "trigger %u names no event", i);
         if (t->kind == VT_TK_ENTER)
             CHECK(t->lc >= 0 && (uint32_t)t->lc < p->nlcs && t->state >= 0 && (uint32_t)t->state < p->lcs[t->lc].nstates, "trigger %u names no state", i);
         CHECK(t->kind == VT_TK_WHEN ? fn_ok(p, t->fn, VT_FN_COND) : opt_fn_ok(p, t->fn, VT_FN_COND), "trigger %u has a bad condition", i);

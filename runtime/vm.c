@@ -405,7 +405,8 @@ vt_vm *vt_vm_new(const vt_program *p) {
     vm->entered = vt_calloc(ns, sizeof *vm->entered);
     vm->visited = vt_calloc(ns, sizeof *vm->visited);
     vm->fired = vt_calloc(p->nwfs + 1, 1);
-    if (!vm->entered || !vm->visited || !vm->fired || vt_fast_build(vm) != 0) { vt_vm_free(vm); return NULL; }
+    vm->rose = vt_calloc(p->ntruths + 1, 1);
+    if (!vm->entered || !vm->visited || !vm->fired || !vm->rose || vt_fast_build(vm) != 0) { vt_vm_free(vm); return NULL; }
     return vm;
 }
 
@@ -414,6 +415,7 @@ void vt_vm_free(vt_vm *vm) {
     vt_free(vm->entered);
     vt_free(vm->visited);
     vt_free(vm->fired);
+    vt_free(vm->rose);
     vt_free(vm->fast);
     vt_free(vm->timed);
     vt_free(vm->nbuf);

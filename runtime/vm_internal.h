@@ -74,6 +74,8 @@ struct vt_vm {
     uint32_t *visited;      /* per global state: == vgen when visited while settling */
     uint32_t gen, vgen;     /* generations instead of clearing the arrays */
     uint8_t *fired;         /* per workflow: enroll trigger fired */
+    uint8_t *rose;          /* per truth: became true at this instant (valid once truths_done) */
+    int truths_done;        /* step (3) of the instant has run */
     char *nbuf;             /* NUL-terminated text arguments of native calls (native.c); grows, */
     size_t ncap;            /*   never shrinks, so a call does not allocate */
     vt_fastfn *fast;        /* per function (vm_fast.c) */

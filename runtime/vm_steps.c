@@ -197,7 +197,16 @@ static int run_rules(vt_vm *vm) {
     return 0;
 }
 
+/* Did truth i rise at this instant? While the states settle (before step 3 logs the
+ * truths) that is "true now, false at the last instant"; after, what step 3 saw. */
+static bool truth_rose(vt_vm *vm, uint32_t i) {
+    if (vm->truths_done) return vm->rose[i];
+    if (vm->c->data[vm->p->lay.truths + i]) return false;
+    return vt_cond(vm, vm->p->truths[i].fn) > 0;
+}
+
 static bool event_matches(vt_vm *vm, int32_t event) {
+    if (VT_EV_IS_TRUTH(event)) return truth_rose(vm, VT_EV_TRUTH_INDEX(event));
     return event == vm->ev && (event >= 0 || event == VT_EV_CREATED);
 }
 
@@ -243,10 +252,12 @@ static int truths(vt_vm *vm) {
         int v = vt_cond(vm, p->truths[i].fn);
         if (v < 0) return -1;
         bits = vm->c->data + p->lay.truths;
-        if (v && !bits[i] && vt_emit_audit(vm, VT_AU_TRUTH, (int)i, 0, 0, 0) != 0) return -1;
+        vm->rose[i] = (uint8_t)(v && !bits[i]);
+        if (vm->rose[i] && vt_emit_audit(vm, VT_AU_TRUTH, (int)i, 0, 0, 0) != 0) return -1;
         bits = vm->c->data + p->lay.truths;
         bits[i] = (uint8_t)v;
     }
+    vm->truths_done = 1;
     return 0;
 }
 
@@ -436,6 +447,7 @@ static int instant(vt_vm *vm, vt_contact *c, int64_t now, const vt_input *in, in
             for (uint32_t lc = 0; lc < p->nlcs; lc++)
                 if (vt_lc(vm, lc)->state == p->lcs[lc].initial) vm->entered[p->lcs[lc].first_state + (uint32_t)p->lcs[lc].initial] = vm->gen;
     }
+    vm->truths_done = 0;
     if (vt_hist_on_event(vm) != 0 || run_rules(vm) != 0 || settle(vm) != 0 || truths(vm) != 0 || workflows(vm) != 0) return -1;
     schedule(vm);
     if (vt_hdr(c)->dead) vt_contact_compact(p, c);
