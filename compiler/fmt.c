@@ -784,22 +784,8 @@ static void stmt(fmt *f, const vt_stmt *s) {
 
 /* ---- declarations ------------------------------------------------------------ */
 
-static const char *type_word(vt_type_kind k) {
-    switch (k) {
-    case VT_T_BOOL: return "bool";
-    case VT_T_INT: return "int";
-    case VT_T_NUMBER: return "number";
-    case VT_T_MONEY: return "money";
-    case VT_T_TEXT: return "text";
-    case VT_T_TIME: return "time";
-    case VT_T_DURATION: return "duration";
-    case VT_T_TEAM: return "team";
-    default: return vt_type_kind_name(k);
-    }
-}
-
 static void typeref(fmt *f, const vt_typeref *t) {
-    put(f, type_word(t->kind));
+    put(f, vt_type_kind_name(t->kind));
     if (t->has_range) {
         /* The grammar takes a literal, negative or not, on each side of `..`. */
         put(f, " ");
