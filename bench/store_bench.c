@@ -5,6 +5,9 @@
  *   bench_store_bench gen CONTACTS EVENTS OUT.jsonl
  *   bench_store_bench raw IN.jsonl DB          parse + one INSERT per record, one transaction
  *   bench_store_bench rawu IN.jsonl DB         the same with a UNIQUE index on the id
+ *   bench_store_bench rawh IN.jsonl DB         the same with the id's 64-bit hash as the key of a rowid table
+ *   bench_store_bench rawa IN.jsonl DB         the same with (seq, id hash) appended to a narrow table
+ *                                              (rawh/rawa: alternatives to the UNIQUE id, measured in docs/performance.md)
  *   bench_store_bench verity FLOW IN.jsonl DB  ingest + run through libverity
  *   bench_store_bench simulate FLOW IN.jsonl   the in-memory path, for reference
  * Each measuring mode prints one line: records, CPU seconds, records per CPU second, peak RSS (MB). */
@@ -117,7 +120,8 @@ static const char *str_of(const char *line, const char *key, size_t *len) {
     return p;
 }
 
-/* mode 0: no index; 1: a UNIQUE id; 2: the id's 64-bit hash as the key of a narrow rowid table (verity's check) */
+/* mode 0: no index; 1: a UNIQUE id; 2: the id's 64-bit hash as the key of a rowid table;
+ * 3: (seq, id hash) appended to a narrow table, for a duplicate check kept in memory */
 static int raw(const char *in, const char *dbpath, int mode) {
     bool unique = mode == 1;
     remove(dbpath);
@@ -236,6 +240,6 @@ int main(int argc, char **argv) {
     if (argc == 4 && !strcmp(argv[1], "rawa")) return raw(argv[2], argv[3], 3);
     if (argc == 5 && !strcmp(argv[1], "verity")) return verity(argv[2], argv[3], argv[4]);
     if (argc == 4 && !strcmp(argv[1], "simulate")) return simulate(argv[2], argv[3]);
-    fputs("usage: bench_store_bench gen CONTACTS EVENTS OUT | raw IN DB | rawu IN DB | verity FLOW IN DB | simulate FLOW IN\n", stderr);
+    fputs("usage: bench_store_bench gen CONTACTS EVENTS OUT | raw IN DB | rawu IN DB | rawh IN DB | rawa IN DB | verity FLOW IN DB | simulate FLOW IN\n", stderr);
     return 2;
 }

@@ -200,6 +200,13 @@ int vt_simulate(const vt_program *p, const char *const *paths, size_t npaths, in
         uint32_t ci = (uint32_t)k;
         uint32_t *g = idx + start[ci];
         size_t n = start[ci + 1] - start[ci];
+        /* A contact's records are scattered over the input: while this one runs, start
+         * loading the records of the contact after next and the payloads of the next
+         * (whose records were requested one contact ago). */
+        if (k + 2 < nc)
+            for (uint32_t i = start[ci + 2]; i < start[ci + 3]; i++) __builtin_prefetch(&c.recs[idx[i]]);
+        if (k + 1 < nc)
+            for (uint32_t i = start[ci + 1]; i < start[ci + 2]; i++) __builtin_prefetch(c.bytes + c.recs[idx[i]].off);
         if (grow((void **)&ins, &ins_cap, n + 1, sizeof *ins) || grow((void **)&tg, &tg_cap, n + 1, sizeof *tg))
             goto oom;
         for (size_t i = 0; i < n; i++) tg[i] = (timed){c.recs[g[i]].at, g[i]};
