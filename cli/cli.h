@@ -32,5 +32,9 @@ const char *vt_cli_stdlib_dir(void);
  * values (`flags`, NULL-terminated, may be NULL), then $VERITY_ALLOW_NATIVE split at ':'.
  * NULL-terminated, one malloc'd block (free() it); NULL when out of memory. */
 const char **vt_cli_native_dirs(const char *const *flags);
+/* Opens a FLOW (.flow or .vbc) for command `cmd`, its native libraries allowed from the
+ * stdlib's directory and from vt_cli_native_dirs(allow_native). On failure prints the
+ * diagnostics and "verity CMD: cannot load the flow PATH" and returns NULL. */
+struct vt_program *vt_cli_open_flow(const char *cmd, const char *path, const char *const *allow_native);
 
 #endif

@@ -11,26 +11,25 @@ int cmd_ingest(int argc, char **argv) {
     const char *store = VT_STORE_DEFAULT, *flow = NULL;
     const char **pos = NULL;
     int npos = 0;
-    vt_opt opts[] = {{"--store", true, &store, NULL, NULL}, {"--flow", true, &flow, NULL, NULL}, {0}};
-    if (vt_cli_parse("ingest", argc, argv, opts, &pos, &npos)) return free(pos), VT_EXIT_USAGE;
+    const char **native = NULL;
+    vt_opt opts[] = {{"--store", true, &store, NULL, NULL}, {"--flow", true, &flow, NULL, NULL}, {"--allow-native", true, NULL, NULL, &native}, {0}};
+    if (vt_cli_parse("ingest", argc, argv, opts, &pos, &npos)) return free(pos), free(native), VT_EXIT_USAGE;
     if (!flow) {
-        free(pos);
+        free(pos), free(native);
         return vt_cli_fail("ingest", "name the flow whose events these are: --flow FILE.flow\nusage: verity %s",
                            vt_cli_usage("ingest"));
     }
     if (npos == 0) {
-        free(pos);
+        free(pos), free(native);
         return vt_cli_fail("ingest", "name the input files (JSONL or CSV), or - for standard input\nusage: verity %s",
                            vt_cli_usage("ingest"));
     }
     char *err = NULL;
-    vt_program *p = vt_program_open(flow, vt_cli_stdlib_dir(), &err);
+    vt_program *p = vt_cli_open_flow("ingest", flow, native);
+    free(native);
     if (!p) {
-        /* the compiler's rendered diagnostics, or a one-line reason */
-        if (err && *err) fprintf(stderr, "%s%s", err, err[strlen(err) - 1] == '\n' ? "" : "\n");
-        int rc = vt_cli_fail("ingest", "cannot load the flow %s", flow);
-        vt_free(err), free(pos);
-        return rc;
+        free(pos);
+        return VT_EXIT_USAGE;
     }
     vt_store *st = vt_store_open(store, true, &err);
     if (!st) {

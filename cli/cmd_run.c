@@ -11,20 +11,19 @@ int cmd_run(int argc, char **argv) {
     const char *store = VT_STORE_DEFAULT, *until_s = NULL;
     const char **pos = NULL;
     int npos = 0;
-    vt_opt opts[] = {{"--store", true, &store, NULL, NULL}, {"--until", true, &until_s, NULL, NULL}, {0}};
-    if (vt_cli_parse("run", argc, argv, opts, &pos, &npos)) return free(pos), VT_EXIT_USAGE;
+    const char **native = NULL;
+    vt_opt opts[] = {{"--store", true, &store, NULL, NULL}, {"--until", true, &until_s, NULL, NULL}, {"--allow-native", true, NULL, NULL, &native}, {0}};
+    if (vt_cli_parse("run", argc, argv, opts, &pos, &npos)) return free(pos), free(native), VT_EXIT_USAGE;
     if (npos != 1) {
-        free(pos);
+        free(pos), free(native);
         return vt_cli_fail("run", "name one flow (.flow or .vbc)\nusage: verity %s", vt_cli_usage("run"));
     }
     char *err = NULL;
-    vt_program *p = vt_program_open(pos[0], vt_cli_stdlib_dir(), &err);
+    vt_program *p = vt_cli_open_flow("run", pos[0], native);
+    free(native);
     if (!p) {
-        /* the compiler's rendered diagnostics, or a one-line reason */
-        if (err && *err) fprintf(stderr, "%s%s", err, err[strlen(err) - 1] == '\n' ? "" : "\n");
-        int rc = vt_cli_fail("run", "cannot load the flow %s", pos[0]);
-        vt_free(err), free(pos);
-        return rc;
+        free(pos);
+        return VT_EXIT_USAGE;
     }
     int64_t until = VT_UNTIL_LATEST;
     if (until_s && vt_parse_until(vt_program_schema(p), until_s, &until)) {

@@ -13,21 +13,20 @@ int cmd_simulate(int argc, char **argv) {
     const char *contacts = NULL, *until_s = NULL;
     const char **pos = NULL;
     int npos = 0;
-    vt_opt opts[] = {{"--contacts", true, &contacts, NULL, NULL}, {"--until", true, &until_s, NULL, NULL}, {0}};
-    if (vt_cli_parse("simulate", argc, argv, opts, &pos, &npos)) return free(pos), VT_EXIT_USAGE;
+    const char **native = NULL;
+    vt_opt opts[] = {{"--contacts", true, &contacts, NULL, NULL}, {"--until", true, &until_s, NULL, NULL}, {"--allow-native", true, NULL, NULL, &native}, {0}};
+    if (vt_cli_parse("simulate", argc, argv, opts, &pos, &npos)) return free(pos), free(native), VT_EXIT_USAGE;
     if (npos < 2) {
-        free(pos);
+        free(pos), free(native);
         return vt_cli_fail("simulate", "name a flow and at least one input file (JSONL or CSV, - for standard input)\n"
                            "usage: verity %s", vt_cli_usage("simulate"));
     }
     char *err = NULL;
-    vt_program *p = vt_program_open(pos[0], vt_cli_stdlib_dir(), &err);
+    vt_program *p = vt_cli_open_flow("simulate", pos[0], native);
+    free(native);
     if (!p) {
-        /* the compiler's rendered diagnostics, or a one-line reason */
-        if (err && *err) fprintf(stderr, "%s%s", err, err[strlen(err) - 1] == '\n' ? "" : "\n");
-        int rc = vt_cli_fail("simulate", "cannot load the flow %s", pos[0]);
-        vt_free(err), free(pos);
-        return rc;
+        free(pos);
+        return VT_EXIT_USAGE;
     }
     int64_t until = INT64_MIN;
     if (until_s && vt_parse_until(vt_program_schema(p), until_s, &until)) {

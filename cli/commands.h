@@ -6,14 +6,14 @@
     CMD(fmt, "fmt [--check] FILE...", "rewrite flows in the canonical layout (--check: only report)") \
     CMD(graph, "graph FILE [--format dot|mermaid]", "draw each lifecycle: states and transitions") \
     CMD(build, "build FILE -o OUT.vbc [--allow-native DIR]", "compile a flow to verified bytecode") \
-    CMD(disasm, "disasm FILE.vbc|FILE.flow", "list a program's bytecode with synopses and source lines") \
-    CMD(ingest, "ingest [--store DB] --flow FLOW INPUT...|-", "store events and contacts (JSONL or CSV)") \
-    CMD(run, "run FLOW [--store DB] [--until TIME|now]", "process what is new: decisions into the outbox") \
+    CMD(disasm, "disasm FILE.vbc|FILE.flow [--allow-native DIR]", "list a program's bytecode with synopses and source lines") \
+    CMD(ingest, "ingest [--store DB] --flow FLOW INPUT...|- [--allow-native DIR]", "store events and contacts (JSONL or CSV)") \
+    CMD(run, "run FLOW [--store DB] [--until TIME|now] [--allow-native DIR]", "process what is new: decisions into the outbox") \
     CMD(outbox, "outbox [--store DB] [--format jsonl|csv] [--after ID]", "list what must be done") \
     CMD(contacts, "contacts [--store DB] [--format jsonl|csv]", "list every contact with its states and owner") \
     CMD(explain, "explain [--store DB] CONTACT", "a contact's timeline: what happened and why") \
-    CMD(simulate, "simulate FLOW INPUT... [--contacts FILE] [--until TIME]", "what would happen: ingest + run in memory") \
-    CMD(test, "test FILE... [--coverage]", "run the flows' test blocks")
+    CMD(simulate, "simulate FLOW INPUT... [--contacts FILE] [--until TIME] [--allow-native DIR]", "what would happen: ingest + run in memory") \
+    CMD(test, "test FILE... [--coverage] [--allow-native DIR]", "run the flows' test blocks")
 
 /* Exit codes shared by every command. */
 enum {

@@ -3,6 +3,8 @@
  * (colon-separated, like PATH). The environment is read here, in the CLI, never by the
  * library: embedders pass their directories in vt_program_opts. */
 #include "cli.h"
+#include "verity.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,4 +32,23 @@ const char **vt_cli_native_dirs(const char *const *flags) {
     }
     dirs[n] = NULL;
     return dirs;
+}
+
+vt_program *vt_cli_open_flow(const char *cmd, const char *path, const char *const *allow_native) {
+    const char **dirs = vt_cli_native_dirs(allow_native);
+    if (!dirs) {
+        vt_cli_fail(cmd, "out of memory");
+        return NULL;
+    }
+    vt_program_opts opts = {vt_cli_stdlib_dir(), dirs};
+    char *err = NULL;
+    vt_program *p = vt_program_open_ex(path, &opts, &err);
+    free(dirs);     /* libraries are bound at load: the program keeps no pointer to the list */
+    if (!p) {
+        /* the compiler's rendered diagnostics, or a one-line reason */
+        if (err && *err) fprintf(stderr, "%s%s", err, err[strlen(err) - 1] == '\n' ? "" : "\n");
+        vt_cli_fail(cmd, "cannot load the flow %s", path);
+    }
+    free(err);
+    return p;
 }

@@ -215,6 +215,46 @@ Test(extern, a_library_elsewhere_needs_allow_native) {
     free(dir);
 }
 
+/* Every command that takes a FLOW takes --allow-native too: simulate refuses the local
+ * library without it, and runs the flow (same states as above) with it. */
+Test(extern, simulate_and_run_take_allow_native) {
+    char *dir = local_lib_dir();
+    const char *flow = CASES "local_library.flow";
+    char input[4096];
+    snprintf(input, sizeof input, "%s/in.jsonl", dir);
+    const char *lines =
+        "{\"type\":\"contact\",\"contact\":\"c-1\",\"at\":\"2026-01-02T09:00:00Z\",\"id\":\"crm-1\","
+        "\"email\":\"mario.rossi@example.it\",\"consent_email\":true}\n"
+        "{\"type\":\"signup\",\"contact\":\"c-1\",\"at\":\"2026-01-03T10:00:00Z\",\"id\":\"s-1\"}\n";
+    cr_assert_eq(vt_write_file(input, lines, strlen(lines)), 0);
+    vt_run_result r = vt_run_verity(NULL, NULL, "simulate '%s' '%s'", flow, input);
+    cr_expect_eq(r.status, 2, "simulate ran a library nobody allowed: %s", r.err);
+    cr_expect(strstr(r.err, "cannot load the flow") && strstr(r.err, "--allow-native"), "message: %s", r.err);
+    vt_run_free(&r);
+    char contacts[4096];
+    snprintf(contacts, sizeof contacts, "%s/contacts.jsonl", dir);
+    r = vt_run_verity(NULL, NULL, "simulate '%s' '%s' --allow-native '%s' --contacts '%s'", flow, input, dir, contacts);
+    cr_expect_eq(r.status, 0, "simulate with --allow-native failed: %s", r.err);
+    vt_run_free(&r);
+    char *rows = vt_read_file(contacts, NULL);
+    cr_assert(rows, "no contacts written");
+    cr_expect(strstr(rows, "\"id\":\"c-1\"") && strstr(rows, "\"funnel\":\"done\""), "%s", rows);
+    free(rows);
+
+    char store[4096];
+    snprintf(store, sizeof store, "%s/s.db", dir);
+    r = vt_run_verity(NULL, NULL, "ingest --store '%s' --flow '%s' '%s' --allow-native '%s'", store, flow, input, dir);
+    cr_expect_eq(r.status, 0, "ingest: %s", r.err);
+    vt_run_free(&r);
+    r = vt_run_verity(NULL, NULL, "run '%s' --store '%s'", flow, store);
+    cr_expect_eq(r.status, 2, "run loaded a library nobody allowed");
+    vt_run_free(&r);
+    r = vt_run_verity(NULL, NULL, "run '%s' --store '%s' --allow-native '%s'", flow, store, dir);
+    cr_expect_eq(r.status, 0, "run: %s", r.err);
+    vt_run_free(&r);
+    free(dir);
+}
+
 Test(extern, the_environment_bridge_allows_a_directory) {
     char *dir = local_lib_dir();
     char out[4096];
