@@ -15,6 +15,7 @@ typedef struct ex {
     int evs_rc;             /* SQLITE_ROW while one is pending */
     bool created;
     int64_t last_at;
+    char *last_id;          /* id of the last input printed: later rows it caused follow it */
     vt_store *st;
     const vt_program *p;
     const vt_schema *s;
@@ -81,6 +82,9 @@ static int type_of(ex *x, const char *name) {
 /* Prints the pending events up to and including the one with id `until_id` (NULL: those
  * strictly before instant `before`, or all when before is INT64_MAX). */
 static void flush_events(ex *x, const char *until_id, int64_t before, bool late) {
+    /* Several audit rows name the same input; only the first must advance the cursor
+     * (searching on for an id already printed would print every later input first). */
+    if (until_id && x->last_id && !strcmp(x->last_id, until_id)) return;
     while (x->evs_rc == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(x->evs, 0);
         int64_t at = sqlite3_column_int64(x->evs, 2);
@@ -92,6 +96,8 @@ static void flush_events(ex *x, const char *until_id, int64_t before, bool late)
             x->last_at = at;
             input_line(x, type, id, sqlite3_column_blob(x->evs, 3), (size_t)sqlite3_column_bytes(x->evs, 3),
                        match && late);
+            vt_free(x->last_id);
+            x->last_id = vt_strdup(id);     /* NULL when out of memory: then no shortcut */
             if (!x->created) {
                 if (type != VT_INPUT_CONTACT) when(x, at), fputs("  contact created with default fields\n", x->out);
                 else when(x, at), fputs("  contact created: every lifecycle starts in its initial state\n", x->out);
@@ -277,6 +283,7 @@ out:
     sqlite3_finalize(x.evs);
     sqlite3_finalize(x.row_by_seq);
     vt_free(contact);
+    vt_free(x.last_id);
     vt_free(x.vals);
     vt_tz_free(x.tz);
     return rc;

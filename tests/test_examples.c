@@ -95,3 +95,43 @@ Test(examples, their_own_tests_pass) {
     cr_expect(strstr(r.out, "\n7 passed, 0 failed\n") != NULL, "%s", r.out);
     vt_run_free(&r);
 }
+
+/* `verity explain` tells Bruno's month in the order it happened: each transition,
+ * enrollment and action right under the input (or wake-up) that caused it. */
+Test(examples, explain_tells_the_story_in_order) {
+    char *dir = vt_temp_dir();
+    vt_run_result r = vt_run_verity(VT_SOURCE_DIR, NULL,
+                                    "ingest --store '%s/s.db' --flow examples/b2b-leads.flow examples/b2b-leads.jsonl"
+                                    " && '%s' run examples/b2b-leads.flow --store '%s/s.db'"
+                                    " && '%s' explain --store '%s/s.db' c-bruno",
+                                    dir, VT_VERITY_BIN, dir, VT_VERITY_BIN, dir);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    const char *story[] = {
+        "event email_replied (mail-2)",
+        "funnel: lead -> mql",
+        "enrolled in workflow nurturing",
+        "-> email \"nurture-Head of Marketing\"",
+        "2026-03-12 12:00  time passed (a wake-up)",
+        "-> email \"nurture-Head of Marketing\"",
+        "event demo_requested (web-4)",
+        "funnel: mql -> sql on demo_requested",
+        "left workflow nurturing: exited",
+        "-> task for sales: \"Call Bruno",
+        "event sales_contacted (crm-3)",
+        "left workflow fast_response",
+        "event deal_won (crm-5)",
+        "funnel: opportunity -> customer on deal_won",
+        "-> email \"welcome-customer\"",
+    };
+    const char *at = r.out;
+    for (size_t i = 0; i < sizeof story / sizeof *story; i++) {
+        const char *found = strstr(at, story[i]);
+        cr_assert(found, "`%s` missing or out of order after line %zu of the story:\n%s", story[i], i, r.out);
+        at = found + strlen(story[i]);
+    }
+    vt_run_free(&r);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+    free(dir);
+}
