@@ -62,11 +62,11 @@ case "$cmd" in
     install_missing
     TARGET=verity build "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo
     say "verity check examples/*.flow"
-    "./$B/verity" check examples/*.flow
+    "$B/verity" check examples/*.flow
     say "verity graph examples/b2b-leads.flow"
-    "./$B/verity" graph examples/b2b-leads.flow
+    "$B/verity" graph examples/b2b-leads.flow
     say "verity simulate examples/b2b-leads.flow examples/b2b-leads.jsonl"
-    "./$B/verity" simulate examples/b2b-leads.flow examples/b2b-leads.jsonl
+    "$B/verity" simulate examples/b2b-leads.flow examples/b2b-leads.jsonl
     ;;
   test)
     install_missing
