@@ -1,21 +1,27 @@
 /* History accumulators (SPEC §4): each history expression of the flow owns a small
  * per-contact record updated when a matching event arrives and read at the current
- * instant; nothing ever rescans past events. Windows keep the last k timestamps (k from
- * `count(...) >= k`, else VT_RING_DEFAULT) or the last k (time, value) pairs; an event
- * exactly D old is outside `within D`. Every read also reports the next instant its
- * value can change (vt_see), which becomes the contact's wake-up. */
+ * instant; nothing ever rescans past events. A count compared with `>= k` keeps the
+ * last k timestamps (that decides it exactly); other windows keep every matching entry
+ * still inside the window (vt_gring, in the contact's tail, up to VT_WINDOW_MAX); an
+ * event exactly D old is outside `within D`. Every read also reports the next instant
+ * its value can change (vt_see), which becomes the contact's wake-up. */
 #include "vm_internal.h"
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct { int64_t t; vt_slot v; } tv_entry;
 
 static bool windowed(const vt_phist *h) { return h->k > 0; }
 
+uint32_t vt_hist_entry_size(const vt_phist *h) {
+    return h->kind == VT_H_COUNT ? 8u : (uint32_t)sizeof(tv_entry);
+}
+
 uint32_t vt_hist_size(const vt_phist *h) {
+    if (vt_hist_growable(h)) return (uint32_t)sizeof(vt_gring);
     switch (h->kind) {
     case VT_H_COUNT: return windowed(h) ? (uint32_t)sizeof(vt_ring) + 8u * (uint32_t)h->k : 8u;
-    case VT_H_SUM: case VT_H_MIN: case VT_H_MAX: case VT_H_AVG:
-        return windowed(h) ? (uint32_t)sizeof(vt_ring) + (uint32_t)sizeof(tv_entry) * (uint32_t)h->k : 8u + (uint32_t)sizeof(vt_slot);
+    case VT_H_SUM: case VT_H_MIN: case VT_H_MAX: case VT_H_AVG: return 8u + (uint32_t)sizeof(vt_slot);
     case VT_H_LAST: case VT_H_FIRST: return 8u + (uint32_t)sizeof(vt_slot);
     case VT_H_LASTSEQ: return 16u;
     default: return 8u;
@@ -87,6 +93,57 @@ static vt_cell payload(vt_vm *vm, int32_t f) {
     return v;
 }
 
+/* Appends one entry to an exact window; drops entries the window has left before
+ * growing, and refuses past VT_WINDOW_MAX rather than answer wrong. */
+static int gring_push(vt_vm *vm, uint32_t i, int64_t at, const vt_cell *v) {
+    const vt_program *p = vm->p;
+    const vt_phist *h = &p->hists[i];
+    uint32_t off = p->lay.hist_off[i], es = vt_hist_entry_size(h);
+    int64_t lo = vt_tsub(vm->now, h->within);
+    if (at <= lo) return 0;     /* a late input already outside the window never counts */
+    vt_gring g;
+    memcpy(&g, vm->c->data + off, sizeof g);
+    if (g.n == g.cap) {
+        uint8_t *base = vm->c->data + g.off;
+        uint32_t w = 0;
+        for (uint32_t j = 0; j < g.n; j++) {
+            int64_t t;
+            memcpy(&t, base + (size_t)j * es, 8);
+            if (t <= lo) continue;
+            if (w != j) memmove(base + (size_t)w * es, base + (size_t)j * es, es);
+            w++;
+        }
+        g.n = w;
+    }
+    if (g.n == g.cap) {
+        if (g.cap >= VT_WINDOW_MAX) {
+            const char *name = h->event >= 0 && (uint32_t)h->event < p->nevents ? vt_pstr(p, p->events[h->event].name) : "matching";
+            return vt_fail(vm, "more than %u `%s` events inside one `within` window of a single contact; "
+                           "history windows keep at most %u entries per contact: use a shorter window or a "
+                           "`where` filter", (unsigned)VT_WINDOW_MAX, name, (unsigned)VT_WINDOW_MAX);
+        }
+        uint32_t ncap = g.cap ? g.cap * 2 : 4;
+        if (ncap > VT_WINDOW_MAX) ncap = VT_WINDOW_MAX;
+        uint32_t noff = vt_tail_alloc(vm->c, ncap * es);
+        if (noff == UINT32_MAX) return vt_fail(vm, "out of memory");
+        if (g.n) memcpy(vm->c->data + noff, vm->c->data + g.off, (size_t)g.n * es);
+        vt_hdr(vm->c)->dead += g.cap * es;
+        g.off = noff;
+        g.cap = ncap;
+    }
+    uint8_t *e = vm->c->data + g.off + (size_t)g.n * es;
+    memcpy(e, &at, 8);
+    if (h->kind != VT_H_COUNT) {
+        vt_slot sv;
+        memset(&sv, 0, sizeof sv);
+        num_fold(VT_H_SUM, &sv, 0, v);
+        memcpy(e + offsetof(tv_entry, v), &sv, sizeof sv);
+    }
+    g.n++;
+    memcpy(vm->c->data + off, &g, sizeof g);
+    return 0;
+}
+
 int vt_hist_on_event(vt_vm *vm) {
     const vt_program *p = vm->p;
     if (vm->ev < 0) return 0;
@@ -104,6 +161,12 @@ int vt_hist_on_event(vt_vm *vm) {
         uint8_t *a = vm->c->data + off;
         vt_cell v = payload(vm, h->field);
         uint32_t k = (uint32_t)h->k;
+        if (vt_hist_growable(h)) {
+            if (h->kind != VT_H_COUNT && v.t != VT_V_INT && v.t != VT_V_NUMBER && v.t != VT_V_MONEY && v.t != VT_V_DURATION)
+                continue;
+            if (gring_push(vm, i, at, &v) != 0) return -1;
+            continue;
+        }
         switch (h->kind) {
         case VT_H_COUNT:
             if (k) { vt_ring *r = (vt_ring *)a; int64_t *ts = (int64_t *)(a + sizeof *r); ts[ring_push(r, k)] = at; }
@@ -111,13 +174,7 @@ int vt_hist_on_event(vt_vm *vm) {
             break;
         case VT_H_SUM: case VT_H_MIN: case VT_H_MAX: case VT_H_AVG:
             if (v.t != VT_V_INT && v.t != VT_V_NUMBER && v.t != VT_V_MONEY && v.t != VT_V_DURATION) break;
-            if (k) {
-                vt_ring *r = (vt_ring *)a;
-                tv_entry *e = (tv_entry *)(a + sizeof *r) + ring_push(r, k);
-                e->t = at;
-                memset(&e->v, 0, sizeof e->v);
-                num_fold(VT_H_SUM, &e->v, 0, &v);
-            } else {
+            {   /* unwindowed: windows are exact rings above */
                 int64_t n; memcpy(&n, a, 8);
                 num_fold(h->kind == VT_H_AVG ? VT_H_SUM : h->kind, (vt_slot *)(a + 8), n, &v);
                 n++; memcpy(a, &n, 8);
@@ -175,18 +232,17 @@ static vt_cell average(vt_cell sum, int64_t n) {
 }
 
 static vt_cell windowed_fold(vt_vm *vm, const vt_phist *h, uint8_t *a) {
-    vt_ring *r = (vt_ring *)a;
-    tv_entry *es = (tv_entry *)(a + sizeof *r);
-    uint32_t k = (uint32_t)h->k;
+    vt_gring g;
+    memcpy(&g, a, sizeof g);
+    const tv_entry *es = (const tv_entry *)(vm->c->data + g.off);   /* 8-aligned, verified */
     int64_t lo = vt_tsub(vm->now, h->within);
     vt_slot acc;
     memset(&acc, 0, sizeof acc);
     int64_t n = 0;
-    int seen = 0;
-    for (uint32_t i = 0; i < r->n; i++) {
-        tv_entry *e = &es[ring_idx(r, i, k)];
+    for (uint32_t i = 0; i < g.n; i++) {
+        const tv_entry *e = &es[i];
         if (e->t <= lo) continue;
-        if (!seen) { vt_see(vm, vt_tadd(e->t, h->within)); seen = 1; }
+        vt_see(vm, vt_tadd(e->t, h->within));   /* arrival order: the oldest may be anywhere */
         vt_cell v = cell_of(&e->v);
         num_fold(h->kind == VT_H_AVG ? VT_H_SUM : h->kind, &acc, n, &v);
         n++;
@@ -201,11 +257,25 @@ static vt_cell windowed_fold(vt_vm *vm, const vt_phist *h, uint8_t *a) {
     return out;
 }
 
+static int64_t gring_count(vt_vm *vm, const vt_phist *h, const uint8_t *a) {
+    vt_gring g;
+    memcpy(&g, a, sizeof g);
+    const int64_t *ts = (const int64_t *)(vm->c->data + g.off);
+    int64_t lo = vt_tsub(vm->now, h->within), n = 0;
+    for (uint32_t j = 0; j < g.n; j++) {
+        if (ts[j] <= lo) continue;
+        vt_see(vm, vt_tadd(ts[j], h->within));
+        n++;
+    }
+    return n;
+}
+
 int64_t vt_hist_count(vt_vm *vm, uint32_t i) {
     const vt_phist *h = &vm->p->hists[i];
     const uint8_t *a = vm->c->data + vm->p->lay.hist_off[i];
     int64_t n = 0;
     if (!h->k) { memcpy(&n, a, 8); return n; }
+    if (h->k == VT_RING_DEFAULT || h->k == VT_RING_MAX) return gring_count(vm, h, a);   /* vt_hist_growable for a count */
     const vt_ring *r = (const vt_ring *)a;
     const int64_t *ts = (const int64_t *)(a + sizeof *r);
     uint32_t k = (uint32_t)h->k, rn = r->n;
@@ -232,6 +302,7 @@ vt_cell vt_hist_read(vt_vm *vm, uint32_t i) {
     case VT_H_COUNT:
         v.t = VT_V_INT;
         if (!h->k) { v.u.i = t; break; }
+        if (vt_hist_growable(h)) { v.u.i = gring_count(vm, h, a); break; }
         {
             vt_ring *r = (vt_ring *)a;
             const int64_t *ts = (const int64_t *)(a + sizeof *r);
@@ -264,6 +335,7 @@ vt_cell vt_hist_read(vt_vm *vm, uint32_t i) {
     case VT_H_SINCE:
         if (t == INT64_MIN) break;
         v.t = VT_V_DURATION; v.u.i = vt_tsub(vm->now, t);
+        v.len = VT_SLOPE_UP;    /* grows with the clock: comparisons schedule wake-ups */
         break;
     case VT_H_WITHIN:
         v.t = VT_V_BOOL;

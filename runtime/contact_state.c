@@ -30,7 +30,11 @@ int vt_layout_build(vt_program *p) {
 #define MIX(x) do { uint32_t v_ = (uint32_t)(x); for (int k_ = 0; k_ < 4; k_++) { h ^= (v_ >> (8 * k_)) & 0xff; h *= 16777619u; } } while (0)
     MIX(off); MIX(p->nfields); MIX(p->nlcs); MIX(p->ntruths); MIX(p->ntrigs); MIX(p->nhists); MIX(p->nchans); MIX(p->nwfs);
     for (uint32_t i = 0; i < p->nfields; i++) MIX(p->fields[i].type);
-    for (uint32_t i = 0; i < p->nhists; i++) { MIX(p->hists[i].kind); MIX(p->hists[i].k); MIX(p->hists[i].vtype); }
+    for (uint32_t i = 0; i < p->nhists; i++) {
+        MIX(p->hists[i].kind); MIX(p->hists[i].k); MIX(p->hists[i].vtype);
+        /* exact windows changed the blob layout: older blobs are refused, not misread */
+        if (vt_hist_growable(&p->hists[i])) MIX(0x67726f77u);
+    }
     for (uint32_t i = 0; i < p->nlcs; i++) MIX(p->lcs[i].nstates);
 #undef MIX
     L->sig = h;
@@ -65,6 +69,28 @@ static uint32_t tail_append(vt_contact *c, const char *src, uint32_t len) {
     }
     uint32_t off = (uint32_t)c->len;
     if (len) memmove(c->data + off, src, len);
+    c->len = need;
+    return off;
+}
+
+uint32_t vt_tail_alloc(vt_contact *c, uint32_t len) {
+    static const char zeros[8];
+    uint32_t pad = (uint32_t)((8u - (c->len & 7u)) & 7u);
+    if (pad) {
+        if (tail_append(c, zeros, pad) == UINT32_MAX) return UINT32_MAX;
+        vt_hdr(c)->dead += pad;
+    }
+    size_t need = c->len + len;
+    if (need > UINT32_MAX - 16) return UINT32_MAX;
+    if (need > c->cap) {
+        size_t ncap = c->cap * 2 > need + 64 ? c->cap * 2 : need + 64;
+        uint8_t *nd = vt_realloc(c->data, ncap);
+        if (!nd) return UINT32_MAX;
+        c->data = nd;
+        c->cap = ncap;
+    }
+    uint32_t off = (uint32_t)c->len;
+    memset(c->data + off, 0, len);
     c->len = need;
     return off;
 }
@@ -230,7 +256,14 @@ int vt_contact_restore(vt_vm *vm, vt_contact *c, const uint8_t *blob, size_t len
     for (uint32_t i = 0; i < p->nhists && !why; i++) {
         const vt_phist *ph = &p->hists[i];
         uint8_t *a = d + p->lay.hist_off[i];
-        if (ph->k > 0) {
+        if (vt_hist_growable(ph)) {
+            vt_gring g;
+            memcpy(&g, a, sizeof g);
+            uint64_t es = vt_hist_entry_size(ph);
+            if (g.n > g.cap || g.cap > VT_WINDOW_MAX ||
+                (g.cap && (g.off % 8 || g.off < h.fixed_len || (uint64_t)g.off + g.cap * es > len)))
+                why = "a history window";
+        } else if (ph->k > 0) {
             vt_ring r;
             memcpy(&r, a, sizeof r);
             if (r.head >= (uint32_t)ph->k || r.n > (uint32_t)ph->k) why = "a history window";
@@ -329,7 +362,8 @@ int vt_contact_compact(const vt_program *p, vt_contact *c) {
     vt_chdr *h = vt_hdr(c);
     size_t tail = c->len - h->fixed_len;
     if (h->dead < 1024 || (size_t)h->dead * 2 < tail) return 0;
-    uint8_t *nd = vt_malloc(c->cap);
+    size_t ncap = c->cap + 8u * ((size_t)p->nhists + 1);   /* room to re-align windows */
+    uint8_t *nd = vt_malloc(ncap);
     if (!nd) return 0;  /* not compacting is always safe */
     const uint8_t *od = c->data;
     memcpy(nd, od, h->fixed_len);
@@ -350,9 +384,21 @@ int vt_contact_compact(const vt_program *p, vt_contact *c) {
         vt_slot *s = (vt_slot *)(nd + p->lay.hist_off[i] + 8);
         if (s->t == VT_V_TEXT) move_text(nd, od, &off, &s->v, s->len);
     }
+    for (uint32_t i = 0; i < p->nhists; i++) {
+        if (!vt_hist_growable(&p->hists[i])) continue;
+        vt_gring *g = (vt_gring *)(nd + p->lay.hist_off[i]);
+        uint32_t bytes = g->n * vt_hist_entry_size(&p->hists[i]);
+        if (!bytes) { g->off = g->cap = g->n = 0; continue; }
+        off = (off + 7u) & ~7u;
+        memcpy(nd + off, od + g->off, bytes);
+        g->off = off;
+        g->cap = g->n;
+        off += bytes;
+    }
     nh->dead = 0;
     vt_free(c->data);
     c->data = nd;
+    c->cap = ncap;
     c->len = off;
     return 0;
 }

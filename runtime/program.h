@@ -11,7 +11,7 @@
 /* Limits tied to the encodings below. */
 #define VT_MAX_REP 8            /* repeat counters per workflow (enrollment frame size) */
 #define VT_MAX_STACK 256        /* VM value stack, checked per function by the verifier */
-#define VT_RING_DEFAULT 64      /* timestamps kept for a windowed count with no `>= k` */
+#define VT_RING_DEFAULT 64      /* k of a window with no `>= k`: kept exactly (accum.c) */
 #define VT_RING_MAX 1024        /* largest ring a .vbc may ask for */
 #define VT_EV_CREATED (-2)      /* the `created` pseudo event in rule/trigger tables */
 #define VT_EV_ANY (-1)

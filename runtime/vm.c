@@ -80,6 +80,44 @@ static vt_cell arith(vt_opcode op, const vt_cell *a, const vt_cell *b) {
     return r;
 }
 
+/* arith, keeping the rate against `now` of times and durations (`now - T`, `T + D`)
+ * so comparisons on them can schedule wake-ups; MUL and DIV drop it. */
+static vt_cell clocked_arith(vt_opcode op, const vt_cell *a, const vt_cell *b) {
+    int sa = vt_slope(a), sb = vt_slope(b);
+    vt_cell r = arith(op, a, b);
+    if (r.t == VT_V_TIME || r.t == VT_V_DURATION)
+        r.len = op == VT_I_ADD ? vt_slope_code(sa + sb) : op == VT_I_SUB ? vt_slope_code(sa - sb) : 0;
+    return r;
+}
+
+/* Next instant `l OP r` can change when l - r moves at `rate` (a nonzero multiple of
+ * the clock's, in seconds per second): d(t) = d + rate * (t - now). */
+void vt_see_cmp(vt_vm *vm, const vt_cell *l, const vt_cell *r, uint32_t op) {
+    if (l->t != r->t || (l->t != VT_V_TIME && l->t != VT_V_DURATION)) return;
+    int64_t rate = vt_slope(l) - vt_slope(r), d = vt_tsub(l->u.i, r->u.i);
+    if (rate == 0) return;
+    if (op == VT_I_LT || op == VT_I_LE) {   /* l < r  <=>  -d > 0 */
+        d = d == INT64_MIN ? INT64_MAX : -d;
+        rate = -rate;
+        op = op == VT_I_LT ? VT_I_GT : VT_I_GE;
+    }
+    int64_t ar = rate < 0 ? -rate : rate, step;
+    if (op == VT_I_EQ || op == VT_I_NE) {
+        if (d == 0) step = 1;                          /* equal now, not a second later */
+        else if ((d < 0) != (rate < 0)) step = ((d < 0 ? -(d + 1) : d - 1) / ar) + 1;   /* ceil(|d| / ar) */
+        else return;                                   /* moving apart: never equal again */
+    } else if (op == VT_I_GE) {                        /* true while d >= 0 */
+        if (d >= 0 && rate < 0) step = d / ar + 1;
+        else if (d < 0 && rate > 0) step = (-(d + 1)) / ar + 1;
+        else return;
+    } else {                                           /* GT: true while d > 0 */
+        if (d > 0 && rate < 0) step = (d - 1) / ar + 1;
+        else if (d <= 0 && rate > 0) step = (d == INT64_MIN ? INT64_MAX : -d) / ar + 1;
+        else return;
+    }
+    vt_see(vm, vt_tadd(vm->now, step));
+}
+
 static bool glob(const char *p, uint32_t pn, const char *s, uint32_t sn) {
     uint32_t pi = 0, si = 0, star = UINT32_MAX, mark = 0;
     while (si < sn) {
@@ -196,7 +234,7 @@ int vt_run(vt_vm *vm, uint32_t pc, vt_cell *out) {
         CASE(FIELD) PUSH(vt_slot_read(vm->c, vt_field_slot(vm->c, p, A))); ADV(FIELD); NEXT();
         CASE(PAYLOAD) PUSH(payload_cell(vm, A)); ADV(PAYLOAD); NEXT();
         CASE(EVENT_AT) { vt_cell v = mk_null(); if (vm->in && vm->ev >= 0) { v.t = VT_V_TIME; v.u.i = vm->in->at; } PUSH(v); ADV(EVENT_AT); NEXT(); }
-        CASE(NOW) { vt_cell v = mk_null(); v.t = VT_V_TIME; v.u.i = vm->now; PUSH(v); ADV(NOW); NEXT(); }
+        CASE(NOW) { vt_cell v = mk_null(); v.t = VT_V_TIME; v.u.i = vm->now; v.len = VT_SLOPE_UP; PUSH(v); ADV(NOW); NEXT(); }
         CASE(ID) { vt_cell v = mk_null(); v.t = VT_V_TEXT; v.u.s = vt_contact_id(vm->c); v.len = vt_hdr(vm->c)->id_len; PUSH(v); ADV(ID); NEXT(); }
         CASE(OWNER) { vt_cell v = mk_null(); int o = vt_hdr(vm->c)->owner; if (o >= 0) { v.t = VT_V_TEAM; v.u.i = o; } PUSH(v); ADV(OWNER); NEXT(); }
         CASE(CREATED_AT) { vt_cell v = mk_null(); v.t = VT_V_TIME; v.u.i = vt_hdr(vm->c)->created_at; PUSH(v); ADV(CREATED_AT); NEXT(); }
@@ -215,29 +253,33 @@ int vt_run(vt_vm *vm, uint32_t pc, vt_cell *out) {
             if (v->t == VT_V_NUMBER) v->u.d = -v->u.d;
             else if (v->t == VT_V_INT || v->t == VT_V_MONEY || v->t == VT_V_DURATION) v->u.i = (int64_t)(0 - (uint64_t)v->u.i);
             else *v = mk_null();
+            if (v->t == VT_V_DURATION) v->len = vt_slope_code(-vt_slope(v));
             ADV(NEG); NEXT();
         }
-        CASE(EQ) { sp--; sp[-1] = mk_bool(compare(&sp[-1], sp) == 0); ADV(EQ); NEXT(); }
-        CASE(NE) { sp--; int c = compare(&sp[-1], sp); sp[-1] = mk_bool(c != 0); ADV(NE); NEXT(); }
-        CASE(LT) { sp--; sp[-1] = mk_bool(compare(&sp[-1], sp) == -1); ADV(LT); NEXT(); }
-        CASE(LE) { sp--; int c = compare(&sp[-1], sp); sp[-1] = mk_bool(c == -1 || c == 0); ADV(LE); NEXT(); }
+#define CLOCKED(op) if (__builtin_expect((sp[-1].len | sp->len) && (vt_slope(&sp[-1]) | vt_slope(sp)), 0)) vt_see_cmp(vm, &sp[-1], sp, VT_I_##op)
+        CASE(EQ) { sp--; CLOCKED(EQ); sp[-1] = mk_bool(compare(&sp[-1], sp) == 0); ADV(EQ); NEXT(); }
+        CASE(NE) { sp--; CLOCKED(NE); int c = compare(&sp[-1], sp); sp[-1] = mk_bool(c != 0); ADV(NE); NEXT(); }
+        CASE(LT) { sp--; CLOCKED(LT); sp[-1] = mk_bool(compare(&sp[-1], sp) == -1); ADV(LT); NEXT(); }
+        CASE(LE) { sp--; CLOCKED(LE); int c = compare(&sp[-1], sp); sp[-1] = mk_bool(c == -1 || c == 0); ADV(LE); NEXT(); }
         CASE(GT) {
             sp--;
             if (sp[-1].t == VT_V_INT && sp->t == VT_V_INT) { int64_t l = sp[-1].u.i; sp[-1].t = VT_V_BOOL; sp[-1].u.i = l > sp->u.i; ADV(GT); NEXT(); }
+            CLOCKED(GT);
             sp[-1] = mk_bool(compare(&sp[-1], sp) == 1);
             ADV(GT); NEXT();
         }
         CASE(GE) {
             sp--;
             if (sp[-1].t == VT_V_INT && sp->t == VT_V_INT) { int64_t l = sp[-1].u.i; sp[-1].t = VT_V_BOOL; sp[-1].u.i = l >= sp->u.i; ADV(GE); NEXT(); }
+            CLOCKED(GE);
             int c = compare(&sp[-1], sp);
             sp[-1] = mk_bool(c == 1 || c == 0);
             ADV(GE); NEXT();
         }
-        CASE(ADD) { sp--; sp[-1] = arith(VT_I_ADD, &sp[-1], sp); ADV(ADD); NEXT(); }
-        CASE(SUB) { sp--; sp[-1] = arith(VT_I_SUB, &sp[-1], sp); ADV(SUB); NEXT(); }
-        CASE(MUL) { sp--; sp[-1] = arith(VT_I_MUL, &sp[-1], sp); ADV(MUL); NEXT(); }
-        CASE(DIV) { sp--; sp[-1] = arith(VT_I_DIV, &sp[-1], sp); ADV(DIV); NEXT(); }
+        CASE(ADD) { sp--; sp[-1] = clocked_arith(VT_I_ADD, &sp[-1], sp); ADV(ADD); NEXT(); }
+        CASE(SUB) { sp--; sp[-1] = clocked_arith(VT_I_SUB, &sp[-1], sp); ADV(SUB); NEXT(); }
+        CASE(MUL) { sp--; sp[-1] = clocked_arith(VT_I_MUL, &sp[-1], sp); ADV(MUL); NEXT(); }
+        CASE(DIV) { sp--; sp[-1] = clocked_arith(VT_I_DIV, &sp[-1], sp); ADV(DIV); NEXT(); }
         CASE(CONTAINS) { sp--; sp[-1] = text_op(vm, VT_I_CONTAINS, &sp[-1], sp); ADV(CONTAINS); NEXT(); }
         CASE(STARTS) {
             sp--;

@@ -114,6 +114,7 @@ static inline __attribute__((always_inline)) bool term(vt_vm *vm, const vt_fterm
         vt_cell r = vt_text_op(vm, VT_I_STARTS, &v, k);
         return vt_truthy(&r);
     }
+    if (v.len && vt_slope(&v)) vt_see_cmp(vm, &v, k, t->cmp);   /* `since(E) > 30d` */
     int c;
     if (v.t == VT_V_INT && k->t == VT_V_INT) c = (v.u.i > k->u.i) - (v.u.i < k->u.i);
     else c = vt_compare(&v, k);

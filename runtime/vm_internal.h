@@ -40,6 +40,12 @@ typedef struct vt_enroll {
 
 /* Cap history of a channel: the last `cap` emitted sends, oldest first. */
 typedef struct vt_ring { uint32_t head, n; } vt_ring;
+/* An exact window (windowed sum/min/max/avg, and counts without a `>= k`): every
+ * matching entry still inside the window, in an 8-aligned array of `cap` entries at
+ * byte `off` of the contact's tail (arrival order). It doubles when full after entries
+ * older than the window are dropped, up to VT_WINDOW_MAX entries. */
+typedef struct vt_gring { uint32_t off, cap, n, pad; } vt_gring;
+#define VT_WINDOW_MAX 65536
 
 #define VT_SBUF 65536
 
@@ -109,6 +115,20 @@ static inline int64_t vt_tsub(int64_t a, int64_t b) {
 static inline void vt_see(vt_vm *vm, int64_t t) {
     if (t > vm->now && t < vm->horizon) vm->horizon = t;
 }
+/* A time or duration that moves with the clock (`now`, `since(E)`, `now - T`, ...)
+ * carries its rate against `now` in the otherwise unused `len` of its cell: 1 for
+ * +now, 2 for -now, 0 for a fixed value. Comparisons of such values report the next
+ * instant their result can change (vt_see_cmp), so they schedule wake-ups. */
+#define VT_SLOPE_UP 1u
+#define VT_SLOPE_DOWN 2u
+static inline int vt_slope(const vt_cell *c) {
+    if (c->t != VT_V_TIME && c->t != VT_V_DURATION) return 0;
+    return c->len == VT_SLOPE_UP ? 1 : c->len == VT_SLOPE_DOWN ? -1 : 0;
+}
+static inline uint32_t vt_slope_code(int s) { return s == 1 ? VT_SLOPE_UP : s == -1 ? VT_SLOPE_DOWN : 0; }
+/* Called for `l OP r` (OP one of EQ NE LT LE GT GE) when either side moves with the
+ * clock. */
+void vt_see_cmp(vt_vm *vm, const vt_cell *l, const vt_cell *r, uint32_t op);
 
 /* contact_state.c */
 int vt_layout_build(vt_program *p);
@@ -116,11 +136,26 @@ vt_cell vt_slot_read(const vt_contact *c, const vt_slot *s);
 /* Stores a cell into the slot at byte offset `off` (text is appended to the tail). */
 int vt_slot_write(vt_contact *c, uint32_t off, const vt_cell *v);
 int vt_contact_compact(const vt_program *p, vt_contact *c);
+/* Appends `len` zero bytes at an 8-aligned offset of the tail (the buffer may move);
+ * returns the offset or UINT32_MAX when memory ran out. */
+uint32_t vt_tail_alloc(vt_contact *c, uint32_t len);
 int vt_tags_edit(vt_contact *c, const char *tag, uint32_t len, bool add);
 bool vt_tags_has(const char *tags, uint32_t tlen, const char *tag, uint32_t len);
 
 /* accum.c */
 uint32_t vt_hist_size(const vt_phist *h);
+/* Windowed accumulators kept exactly in a vt_gring (all but `count >= k` rings). The
+ * compiler gives a windowed count its k from `>= k` (else VT_RING_DEFAULT), capped at
+ * VT_RING_MAX, and other windows VT_RING_DEFAULT; only a count whose k is its true
+ * threshold is exact with k entries. A count compared `>= 64` or `>= 1024` is kept
+ * exactly too (correct, only larger); `>= 5000` needs it. */
+static inline bool vt_hist_growable(const vt_phist *h) {
+    if (h->k <= 0) return false;
+    if (h->kind == VT_H_COUNT) return h->k == VT_RING_DEFAULT || h->k == VT_RING_MAX;
+    return h->kind == VT_H_SUM || h->kind == VT_H_MIN || h->kind == VT_H_MAX || h->kind == VT_H_AVG;
+}
+/* The size of one entry of a vt_gring. */
+uint32_t vt_hist_entry_size(const vt_phist *h);
 void vt_hist_init(const vt_program *p, vt_contact *c);
 int vt_hist_on_event(vt_vm *vm);
 vt_cell vt_hist_read(vt_vm *vm, uint32_t h);

@@ -196,3 +196,91 @@ Test(vm, text_updates_do_not_grow_the_contact) {
     vt_vm_free(vm);
     vt_program_free(p);
 }
+
+/* Exact windows (SPEC §4): a contact buying every day for years keeps only what its
+ * 30-day window still holds, so it stays small; its sum stays exact; and past 65,536
+ * entries inside one window the runtime refuses clearly instead of answering wrong. */
+static vt_vm *window_vm(vt_program **pp, int *buy, int *ping, int *total) {
+    char *err = NULL;
+    vt_program *p = vt_program_compile(VT_TEST_DIR "/cases/vm/window_limit.flow", NULL, &err);
+    cr_assert(p, "%s", err ? err : "");
+    const vt_schema *s = vt_program_schema(p);
+    *buy = vt_schema_event_index(s, "buy", 3);
+    *ping = vt_schema_event_index(s, "ping", 4);
+    *total = vt_schema_field_index(s, "total", 5);
+    *pp = p;
+    return vt_vm_new(p);
+}
+
+Test(vm, windows_drop_what_they_no_longer_hold) {
+    vt_program *p;
+    int buy, ping, total;
+    vt_vm *vm = window_vm(&p, &buy, &ping, &total);
+    vt_contact c, d;
+    cr_assert_eq(vt_contact_init(vm, &c, "w", 0), 0);
+    vt_value v;
+    memset(&v, 0, sizeof v);
+    v.type = VT_V_INT;
+    v.u.i = 1;
+    size_t peak = 0;
+    for (int i = 0; i < 3000; i++) {   /* one purchase a day, three a day in the last 30 */
+        for (int j = 0; j < (i >= 2970 ? 3 : 1); j++) {
+            vt_input in = {buy, (int64_t)i * 86400 + j, NULL, &v, 1, false};
+            cr_assert_eq(vt_vm_apply(vm, &c, &in, NULL), 0, "%s", vt_vm_error(vm));
+        }
+        if (c.len > peak) peak = c.len;
+    }
+    cr_expect_lt(peak, 16384, "the contact grew to %zu bytes", peak);   /* keeping all: ~96 KB */
+    cr_assert_eq(vt_contact_restore(vm, &d, c.data, c.len), 0, "%s", vt_vm_error(vm));
+    vt_input in = {ping, 2999 * 86400 + 10, NULL, NULL, 0, false};
+    cr_assert_eq(vt_vm_apply(vm, &d, &in, NULL), 0, "%s", vt_vm_error(vm));
+    vt_value t = vt_contact_field(&d, (uint32_t)total);
+    cr_assert_eq(t.type, VT_V_INT);
+    cr_expect_eq(t.u.i, 90, "the 30-day sum is %lld", (long long)t.u.i);
+    vt_contact_free(&d);
+    /* a damaged window is refused, or runs safely (ASan) */
+    uint8_t *bad = malloc(c.len);
+    cr_assert(bad);
+    for (size_t i = 0; i < c.len; i += 3) {
+        memcpy(bad, c.data, c.len);
+        bad[i] ^= 0xA5;
+        if (vt_contact_restore(vm, &d, bad, c.len) == 0) {
+            vt_input more = {buy, 3000 * 86400, NULL, &v, 1, false};
+            (void)vt_vm_apply(vm, &d, &more, NULL);
+            (void)vt_vm_apply(vm, &d, &in, NULL);
+            vt_contact_free(&d);
+        }
+    }
+    free(bad);
+    vt_contact_free(&c);
+    vt_vm_free(vm);
+    vt_program_free(p);
+}
+
+Test(vm, a_window_past_its_limit_is_refused) {
+    vt_program *p;
+    int buy, ping, total;
+    vt_vm *vm = window_vm(&p, &buy, &ping, &total);
+    vt_contact c;
+    cr_assert_eq(vt_contact_init(vm, &c, "big", 0), 0);
+    vt_value v;
+    memset(&v, 0, sizeof v);
+    v.type = VT_V_INT;
+    v.u.i = 1;
+    for (int i = 0; i < 65536; i++) {
+        vt_input in = {buy, i, NULL, &v, 1, false};
+        cr_assert_eq(vt_vm_apply(vm, &c, &in, NULL), 0, "%s", vt_vm_error(vm));
+    }
+    vt_input ping_in = {ping, 65536, NULL, NULL, 0, false};
+    cr_assert_eq(vt_vm_apply(vm, &c, &ping_in, NULL), 0, "%s", vt_vm_error(vm));
+    cr_expect_eq(vt_contact_field(&c, (uint32_t)total).u.i, 65536);
+    const vt_schema *s = vt_program_schema(p);
+    vt_value lots = vt_contact_field(&c, (uint32_t)vt_schema_field_index(s, "lots", 4));
+    cr_expect(lots.type == VT_V_BOOL && lots.u.b, "count(...) >= 2000 is false with 65536 purchases");
+    vt_input in = {buy, 65537, NULL, &v, 1, false};
+    cr_expect_neq(vt_vm_apply(vm, &c, &in, NULL), 0);
+    cr_expect(strstr(vt_vm_error(vm), "65536") && strstr(vt_vm_error(vm), "`buy`"), "%s", vt_vm_error(vm));
+    vt_contact_free(&c);
+    vt_vm_free(vm);
+    vt_program_free(p);
+}
