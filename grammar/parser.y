@@ -6,7 +6,11 @@
  * Conflicts are resolved with precedence only (%expect 0). The one worth knowing:
  * `NAME within D` binds tighter than a clause's own `within`, so
  * `goal purchase within 10d` is the condition `purchase within 10d`, while in
- * `goal funnel is sql within 60d` the 60d is the goal's window (SPEC §6). */
+ * `goal funnel is sql within 60d` the 60d is the goal's window (SPEC §6).
+ *
+ * There is no %destructor on purpose: every semantic value (nodes, lists, strings)
+ * lives in the unit's arena and is freed with it, so values bison discards during error
+ * recovery leak nothing. A value ever allocated outside the arena would need one. */
 
 %code requires {
 #include "compiler/parse_ctx.h"
