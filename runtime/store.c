@@ -58,7 +58,7 @@ vt_store *vt_store_open(const char *path, bool create, char **error) {
     /* WAL with synchronous=NORMAL: a killed process loses nothing committed; see docs/store.md. */
     int64_t version = 0;
     if (vt_store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
-                          "PRAGMA temp_store=FILE;") ||
+                          "PRAGMA temp_store=FILE; PRAGMA secure_delete=OFF;") ||
         vt_store_exec(st, "BEGIN IMMEDIATE") || vt_store_exec(st, schema_sql) ||
         vt_store_meta_get(st, "schema_version", &version) < 0 ||
         (version == 0 && vt_store_meta_set(st, "schema_version", VT_STORE_SCHEMA_VERSION)) ||
