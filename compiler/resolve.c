@@ -421,6 +421,21 @@ vt_decl *vt_rs_event(vt_rctx *c, const vt_name *n, bool *is_created, bool allow_
     return NULL;
 }
 
+vt_diag *vt_rs_report_unknown(vt_rctx *c, vt_ns ns, vt_code code, vt_span span, const char *name, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    vt_suggest s;
+    vt_suggest_init(&s, name ? name : "");
+    vt_rs_suggest_ns(c, &s, ns);
+    vt_diag *g = vt_rs_report(c, code, span, "%s", msg);
+    const char *best = name ? vt_suggest_best(&s) : NULL;
+    if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s`?", best);
+    return g;
+}
+
 vt_decl *vt_rs_team(vt_rctx *c, const vt_name *n) {
     if (!n->text) return NULL;
     vt_decl *d = vt_rs_lookup(c, NS_TEAM, n->text);
@@ -428,13 +443,8 @@ vt_decl *vt_rs_team(vt_rctx *c, const vt_name *n) {
         vt_rs_mark_used(c, d);
         return d;
     }
-    vt_suggest s;
-    vt_suggest_init(&s, n->text);
-    vt_rs_suggest_ns(c, &s, NS_TEAM);
-    vt_diag *g = vt_rs_report(c, VT_E025, n->span, "unknown team `%s`", n->text);
-    const char *best = vt_suggest_best(&s);
-    if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s`?", best);
-    else vt_diag_hint(g, c->u->diags, "declare it first: team %s", n->text);
+    vt_diag *g = vt_rs_report_unknown(c, NS_TEAM, VT_E025, n->span, n->text, "unknown team `%s`", n->text);
+    if (g && !g->hint) vt_diag_hint(g, c->u->diags, "declare it first: team %s", n->text);
     return NULL;
 }
 
@@ -572,12 +582,7 @@ void vt_rs_report_unknown_state(vt_rctx *c, const vt_name *n, vt_code code) {
                 if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s.%s`?", head, best);
                 return;
             }
-            vt_suggest s;
-            vt_suggest_init(&s, head);
-            vt_rs_suggest_ns(c, &s, NS_LIFECYCLE);
-            vt_diag *g = vt_rs_report(c, VT_E027, n->span, "unknown lifecycle `%s`", head);
-            const char *best = vt_suggest_best(&s);
-            if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s`?", best);
+            vt_rs_report_unknown(c, NS_LIFECYCLE, VT_E027, n->span, head, "unknown lifecycle `%s`", head);
             return;
         }
     }

@@ -74,6 +74,12 @@ vt_diag *vt_rs_report(vt_rctx *c, vt_code code, vt_span span, const char *fmt, .
 vt_decl *vt_rs_lookup(vt_rctx *c, vt_ns ns, const char *name);
 /* Adds the names of a namespace to a suggestion. */
 void vt_rs_suggest_ns(vt_rctx *c, vt_suggest *s, vt_ns ns);
+/* Reports `name`, unknown in namespace ns, under `code` with the printf-style message,
+ * and hints the closest declared name ("did you mean `x`?"). Returns the finding (NULL
+ * when dropped); its hint is still NULL when nothing was close, so a caller can add its
+ * own ("declare it first: ..."). */
+vt_diag *vt_rs_report_unknown(vt_rctx *c, vt_ns ns, vt_code code, vt_span span, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 /* Marks a decl (and the import that brought it in) as used. */
 void vt_rs_mark_used(vt_rctx *c, vt_decl *d);
 /* The declared name, without the template prefix when in that template's scope. */

@@ -137,13 +137,9 @@ static void check_stmt(vt_rctx *c, vt_stmt *s, vt_block_kind bk) {
         s->u.send.channel_decl = ch->text ? vt_rs_lookup(c, NS_CHANNEL, ch->text) : NULL;
         if (s->u.send.channel_decl) vt_rs_mark_used(c, s->u.send.channel_decl);
         else if (ch->text) {
-            vt_suggest sg;
-            vt_suggest_init(&sg, ch->text);
-            vt_rs_suggest_ns(c, &sg, NS_CHANNEL);
-            vt_diag *g = vt_rs_report(c, VT_E026, ch->span, "unknown channel `%s`", ch->text);
-            const char *best = vt_suggest_best(&sg);
-            if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s`?", best);
-            else vt_diag_hint(g, c->u->diags, "declare it first: channel %s requires consent_%s", ch->text, ch->text);
+            vt_diag *g = vt_rs_report_unknown(c, NS_CHANNEL, VT_E026, ch->span, ch->text, "unknown channel `%s`", ch->text);
+            if (g && !g->hint)
+                vt_diag_hint(g, c->u->diags, "declare it first: channel %s requires consent_%s", ch->text, ch->text);
         }
         if (s->u.send.template_) vt_ty_message(c, s->u.send.template_, "the template name");
         break;
@@ -278,12 +274,7 @@ void vt_rs_check_test(vt_rctx *c, vt_decl *d) {
             if (!en->text) break;
             vt_decl *ev = vt_rs_lookup(c, NS_EVENT, en->text);
             if (!ev) {
-                vt_suggest sg;
-                vt_suggest_init(&sg, en->text);
-                vt_rs_suggest_ns(c, &sg, NS_EVENT);
-                vt_diag *g = vt_rs_report(c, VT_E057, en->span, "the flow has no event `%s`", en->text);
-                const char *best = vt_suggest_best(&sg);
-                if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s`?", best);
+                vt_rs_report_unknown(c, NS_EVENT, VT_E057, en->span, en->text, "the flow has no event `%s`", en->text);
                 break;
             }
             check_inits(c, s->u.t_event.fields, s->u.t_event.nfields, ev);
@@ -297,14 +288,8 @@ void vt_rs_check_test(vt_rctx *c, vt_decl *d) {
             if (s->u.t_expect.what == VT_X_SENT && s->u.t_expect.channel.text) {
                 vt_name *ch = &s->u.t_expect.channel;
                 vt_decl *cd = vt_rs_lookup(c, NS_CHANNEL, ch->text);
-                if (!cd) {
-                    vt_suggest sg;
-                    vt_suggest_init(&sg, ch->text);
-                    vt_rs_suggest_ns(c, &sg, NS_CHANNEL);
-                    vt_diag *g = vt_rs_report(c, VT_E026, ch->span, "unknown channel `%s`", ch->text);
-                    const char *best = vt_suggest_best(&sg);
-                    if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s`?", best);
-                }
+                if (!cd)
+                    vt_rs_report_unknown(c, NS_CHANNEL, VT_E026, ch->span, ch->text, "unknown channel `%s`", ch->text);
                 if (s->u.t_expect.template_) vt_ty_expect(c, s->u.t_expect.template_, VT_T_TEXT, "the template name");
             }
             break;

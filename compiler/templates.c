@@ -274,13 +274,10 @@ vt_decl **vt_tpl_instantiate(vt_rctx *c, vt_decl *use, uint32_t *nout) {
     vt_decl *tpl = tn->text ? vt_rs_lookup(c, NS_TEMPLATE, tn->text) : NULL;
     use->u.use.template_decl = tpl;
     if (!tpl) {
-        vt_suggest s;
-        vt_suggest_init(&s, tn->text ? tn->text : "");
-        vt_rs_suggest_ns(c, &s, NS_TEMPLATE);
-        vt_diag *g = vt_rs_report(c, VT_E032, tn->span, "unknown template `%s`", tn->text ? tn->text : "?");
-        const char *best = vt_suggest_best(&s);
-        if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s`?", best);
-        else vt_diag_hint(g, c->u->diags, "import the module that declares it, such as import \"std/reactivation\"");
+        vt_diag *g = vt_rs_report_unknown(c, NS_TEMPLATE, VT_E032, tn->span, tn->text, "unknown template `%s`",
+                                          tn->text ? tn->text : "?");
+        if (g && !g->hint)
+            vt_diag_hint(g, c->u->diags, "import the module that declares it, such as import \"std/reactivation\"");
         for (uint32_t i = 0; i < use->u.use.nargs; i++) vt_ty_expr(c, use->u.use.args[i]->value);
         return NULL;
     }

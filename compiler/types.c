@@ -477,14 +477,9 @@ static bool looks_like_states(vt_rctx *c, vt_expr *list) {
 static void unknown_lifecycle(vt_rctx *c, vt_expr *x) {
     const char *n = x->kind == VT_E_NAME ? x->u.name.name.text : NULL;
     set_type(x, ty(VT_T_ERROR));
-    vt_suggest s;
-    vt_suggest_init(&s, n ? n : "");
-    vt_rs_suggest_ns(c, &s, NS_LIFECYCLE);
-    vt_diag *g = n ? vt_rs_report(c, VT_E027, x->span, "unknown lifecycle `%s`", n)
+    vt_diag *g = n ? vt_rs_report_unknown(c, NS_LIFECYCLE, VT_E027, x->span, n, "unknown lifecycle `%s`", n)
                    : vt_rs_report(c, VT_E027, x->span, "`is` tests the state of a lifecycle");
-    const char *best = n ? vt_suggest_best(&s) : NULL;
-    if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s`?", best);
-    else if (c->u->lifecycles.n)
+    if (g && !g->hint && c->u->lifecycles.n)
         vt_diag_hint(g, c->u->diags, "write `%s is STATE`", ((vt_decl *)c->u->lifecycles.items[0])->name.text);
 }
 
@@ -560,13 +555,8 @@ static vt_type check_call(vt_rctx *c, vt_expr *e) {
     e->u.call.decl = d;
     if (!d) {
         for (uint32_t i = 0; i < e->u.call.nargs; i++) vt_ty_expr(c, e->u.call.args[i]);
-        vt_suggest s;
-        vt_suggest_init(&s, n ? n : "");
-        vt_rs_suggest_ns(c, &s, NS_EXTERN);
-        vt_diag *g = vt_rs_report(c, VT_E020, e->u.call.fn.span, "unknown function `%s`", n ? n : "?");
-        const char *best = vt_suggest_best(&s);
-        if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s`?", best);
-        else vt_diag_hint(g, c->u->diags, "declare it: extern fn %s(text) -> bool from \"LIB\"", n ? n : "f");
+        vt_diag *g = vt_rs_report_unknown(c, NS_EXTERN, VT_E020, e->u.call.fn.span, n, "unknown function `%s`", n ? n : "?");
+        if (g && !g->hint) vt_diag_hint(g, c->u->diags, "declare it: extern fn %s(text) -> bool from \"LIB\"", n ? n : "f");
         return set_type(e, ty(VT_T_ERROR));
     }
     vt_rs_mark_used(c, d);
