@@ -522,26 +522,32 @@ static int index_states(vt_rctx *c) {
     return 0;
 }
 
+/* `funnel.mql`: the lifecycle part of a qualified state name, copied into head (which
+ * holds 256 bytes), with *tail at the state part. NULL (head empty) when the name has no
+ * dot or its qualifier is too long; the lifecycle may still be unknown (NULL, head set). */
+static vt_decl *state_qualifier(vt_rctx *c, const char *text, char *head, const char **tail) {
+    head[0] = 0;
+    const char *dot = strrchr(text, '.');
+    if (!dot || (size_t)(dot - text) >= 256) return NULL;
+    memcpy(head, text, (size_t)(dot - text));
+    head[dot - text] = 0;
+    *tail = dot + 1;
+    return vt_rs_lookup(c, NS_LIFECYCLE, head);
+}
+
 /* Every (lifecycle, state) that `n` can name: `funnel.mql` names at most one; a bare
  * name may be declared in several lifecycles. Inside a template instance, the
  * instance's own lifecycles are preferred. Returns the count (at most max). */
 int vt_rs_state_candidates(vt_rctx *c, const vt_name *n, vt_decl **lcs, int *idx, int max) {
     if (!n->text) return 0;
-    const char *dot = strrchr(n->text, '.');
-    if (dot) {
-        char head[256];
-        size_t hl = (size_t)(dot - n->text);
-        if (hl < sizeof head) {
-            memcpy(head, n->text, hl);
-            head[hl] = 0;
-            vt_decl *lc = vt_rs_lookup(c, NS_LIFECYCLE, head);
-            if (lc) {
-                int i = state_index(lc, dot + 1);
-                if (i < 0) return 0;
-                lcs[0] = lc, idx[0] = i;
-                return 1;
-            }
-        }
+    char qhead[256];
+    const char *tail;
+    vt_decl *qual = state_qualifier(c, n->text, qhead, &tail);
+    if (qual) {
+        int i = state_index(qual, tail);
+        if (i < 0) return 0;
+        lcs[0] = qual, idx[0] = i;
+        return 1;
     }
     if (index_states(c) < 0) return 0;
     int k = 0;
@@ -559,32 +565,25 @@ int vt_rs_state_candidates(vt_rctx *c, const vt_name *n, vt_decl **lcs, int *idx
 }
 
 void vt_rs_report_unknown_state(vt_rctx *c, const vt_name *n, vt_code code) {
-    const char *dot = strrchr(n->text, '.');
-    if (dot) {
-        char head[256];
-        size_t hl = (size_t)(dot - n->text);
-        if (hl < sizeof head) {
-            memcpy(head, n->text, hl);
-            head[hl] = 0;
-            vt_decl *lc = vt_rs_lookup(c, NS_LIFECYCLE, head);
-            if (lc) {
-                vt_name tail = *n;
-                tail.text = dot + 1;
-                if (code == VT_E024) {
-                    vt_rs_state_in(c, lc, n);
-                    return;
-                }
-                vt_suggest s;
-                vt_suggest_init(&s, tail.text);
-                suggest_states(&s, lc);
-                vt_diag *g = vt_rs_report(c, code, n->span, "lifecycle `%s` has no state `%s`", head, tail.text);
-                const char *best = vt_suggest_best(&s);
-                if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s.%s`?", head, best);
-                return;
-            }
-            vt_rs_report_unknown(c, NS_LIFECYCLE, VT_E027, n->span, head, "unknown lifecycle `%s`", head);
+    char head[256];
+    const char *tail;
+    vt_decl *lc = state_qualifier(c, n->text, head, &tail);
+    if (lc) {
+        if (code == VT_E024) {
+            vt_rs_state_in(c, lc, n);
             return;
         }
+        vt_suggest s;
+        vt_suggest_init(&s, tail);
+        suggest_states(&s, lc);
+        vt_diag *g = vt_rs_report(c, code, n->span, "lifecycle `%s` has no state `%s`", head, tail);
+        const char *best = vt_suggest_best(&s);
+        if (best) vt_diag_hint(g, c->u->diags, "did you mean `%s.%s`?", head, best);
+        return;
+    }
+    if (head[0]) {
+        vt_rs_report_unknown(c, NS_LIFECYCLE, VT_E027, n->span, head, "unknown lifecycle `%s`", head);
+        return;
     }
     vt_suggest s;
     vt_suggest_init(&s, n->text);
