@@ -270,18 +270,6 @@ Test(extern, the_environment_bridge_allows_a_directory) {
     free(dir);
 }
 
-/* Finds the code section of a built file. */
-static uint32_t *code_of(uint8_t *b, uint32_t *ncode) {
-    uint32_t nsec;
-    memcpy(&nsec, b + 40, 4);
-    for (uint32_t s = 0; s < nsec; s++) {
-        uint32_t d[4];
-        memcpy(d, b + VT_VBC_HEADER + 16 * s, 16);
-        if (d[0] == 3) { *ncode = d[1]; return (uint32_t *)(b + d[2]); }
-    }
-    return NULL;
-}
-
 Test(extern, verifier_refuses_bad_calls) {
     char *err = NULL;
     vt_program *p = vt_program_compile(CASES "email_province.flow", NULL, &err);

@@ -111,18 +111,6 @@ Test(vbc, byte_flips_are_refused_or_run_safely) {
     free(bytes);
 }
 
-/* Finds the code section of a built file. */
-static uint32_t *code_of(uint8_t *b, uint32_t *ncode) {
-    uint32_t nsec;
-    memcpy(&nsec, b + 40, 4);
-    for (uint32_t s = 0; s < nsec; s++) {
-        uint32_t d[4];
-        memcpy(d, b + VT_VBC_HEADER + 16 * s, 16);
-        if (d[0] == 3) { *ncode = d[1]; return (uint32_t *)(b + d[2]); }
-    }
-    return NULL;
-}
-
 static void expect_refused(uint8_t *b, size_t len, const char *needle) {
     char *err = NULL;
     vt_program *p = vt_program_load(b, len, &err);

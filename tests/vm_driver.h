@@ -6,6 +6,7 @@
 #ifndef VT_VM_DRIVER_H
 #define VT_VM_DRIVER_H
 #include "verity.h"
+#include "../runtime/vbc.h"
 #include "../common/timeutil.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +198,19 @@ static void drv_free(drv_out *o) {
     for (size_t i = 0; i < o->n; i++) free(o->lines[i]);
     free(o->lines);
     memset(o, 0, sizeof *o);
+}
+
+/* The code section of a built .vbc image (section id 3), for tests that patch
+ * instructions; NULL when absent. */
+static inline uint32_t *code_of(uint8_t *b, uint32_t *ncode) {
+    uint32_t nsec;
+    memcpy(&nsec, b + 40, 4);
+    for (uint32_t s = 0; s < nsec; s++) {
+        uint32_t d[4];
+        memcpy(d, b + VT_VBC_HEADER + 16 * s, 16);
+        if (d[0] == 3) { *ncode = d[1]; return (uint32_t *)(b + d[2]); }
+    }
+    return NULL;
 }
 
 #endif
