@@ -83,6 +83,7 @@ __attribute__((noinline)) static int run_vm(const char *flow, const ev *evs, siz
     vt_vm *vm = vt_vm_new(p);
     vt_contact *cs = calloc(nc, sizeof *cs);
     if (!vm || !cs) return -1;
+    vt_vm_audit_kinds(vm, 1u << VT_AU_TRUTH);   /* the checksum counts truths only */
     memset(out, 0, sizeof *out);
     vt_sink sink = {out, no_action, count_truth};
     vt_value url[3][1], purchase[2], fields[8];

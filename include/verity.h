@@ -213,6 +213,10 @@ int vt_vm_apply(vt_vm *vm, vt_contact *c, const vt_input *in, const vt_sink *sin
 /* Fires every wake-up of the contact due at or before `until`, in time order. */
 int vt_vm_advance(vt_vm *vm, vt_contact *c, int64_t until, const vt_sink *sink);
 const char *vt_vm_error(const vt_vm *vm);
+/* The audit kinds the sink's `audit` is called for: bit (1u << kind) for each, 0 (the
+ * default) for all. A caller that wants few kinds says so, and the VM builds no record
+ * for the rest. */
+void vt_vm_audit_kinds(vt_vm *vm, uint32_t kinds);
 
 #ifdef __cplusplus
 }

@@ -270,23 +270,43 @@ static int64_t gring_count(vt_vm *vm, const vt_phist *h, const uint8_t *a) {
     return n;
 }
 
+/* A ring count: the entries still inside the window, and the first instant one leaves. */
+static int64_t ring_count(vt_vm *vm, const vt_phist *h, const uint8_t *a, int64_t *leaves) {
+    const vt_ring *r = (const vt_ring *)a;
+    const int64_t *ts = (const int64_t *)(a + sizeof *r);
+    uint32_t k = (uint32_t)h->k, rn = r->n;
+    int64_t lo = vt_tsub(vm->now, h->within), n = 0;
+    *leaves = INT64_MAX;
+    for (uint32_t j = 0; j < rn; j++) {
+        int64_t x = ts[ring_idx(r, j, k)];
+        if (x <= lo) continue;
+        if (n == 0) *leaves = vt_tadd(x, h->within);
+        n++;
+    }
+    return n;
+}
+
 int64_t vt_hist_count(vt_vm *vm, uint32_t i) {
     const vt_phist *h = &vm->p->hists[i];
     const uint8_t *a = vm->c->data + vm->p->lay.hist_off[i];
     int64_t n = 0;
     if (!h->k) { memcpy(&n, a, 8); return n; }
     if (h->k == VT_RING_DEFAULT || h->k == VT_RING_MAX) return gring_count(vm, h, a);   /* vt_hist_growable for a count */
-    const vt_ring *r = (const vt_ring *)a;
-    const int64_t *ts = (const int64_t *)(a + sizeof *r);
-    uint32_t k = (uint32_t)h->k, rn = r->n;
-    int64_t lo = vt_tsub(vm->now, h->within);
-    for (uint32_t j = 0; j < rn; j++) {
-        int64_t x = ts[ring_idx(r, j, k)];
-        if (x <= lo) continue;
-        if (n == 0) vt_see(vm, vt_tadd(x, h->within));
-        n++;
-    }
+    int64_t leaves;
+    n = ring_count(vm, h, a, &leaves);
+    vt_see(vm, leaves);
     return n;
+}
+
+/* Time only lowers a count, so `count >= k` can change without an event only while it
+ * holds: a count below k schedules no wake-up (most contacts, most of the time). */
+bool vt_hist_count_ge(vt_vm *vm, uint32_t i, int64_t k) {
+    const vt_phist *h = &vm->p->hists[i];
+    if (!h->k || vt_hist_growable(h)) return vt_hist_count(vm, i) >= k;
+    int64_t leaves, n = ring_count(vm, h, vm->c->data + vm->p->lay.hist_off[i], &leaves);
+    if (n < k) return false;
+    vt_see(vm, leaves);
+    return true;
 }
 
 vt_cell vt_hist_read(vt_vm *vm, uint32_t i) {

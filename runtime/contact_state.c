@@ -15,6 +15,7 @@ int vt_layout_build(vt_program *p) {
     uint32_t off = (uint32_t)sizeof(vt_chdr);
     L->fields = off; off += p->nfields * (uint32_t)sizeof(vt_slot);
     L->lcs = off; off += p->nlcs * (uint32_t)sizeof(vt_lcst);
+    L->twake = off; off += p->ntruths * 8u;     /* per truth: the next instant time alone can change it */
     L->truths = off; off += r8(p->ntruths);
     L->trigs = off; off += r8(p->ntrigs);
     L->cals = off; off += p->ntrigs * 8u;
@@ -28,6 +29,7 @@ int vt_layout_build(vt_program *p) {
     /* The shape signature: FNV-1a over everything the layout depends on. */
     uint32_t h = 2166136261u;
 #define MIX(x) do { uint32_t v_ = (uint32_t)(x); for (int k_ = 0; k_ < 4; k_++) { h ^= (v_ >> (8 * k_)) & 0xff; h *= 16777619u; } } while (0)
+    MIX(VT_LAYOUT_VERSION);
     MIX(off); MIX(p->nfields); MIX(p->nlcs); MIX(p->ntruths); MIX(p->ntrigs); MIX(p->nhists); MIX(p->nchans); MIX(p->nwfs);
     for (uint32_t i = 0; i < p->nfields; i++) MIX(p->fields[i].type);
     for (uint32_t i = 0; i < p->nhists; i++) {
@@ -224,6 +226,10 @@ int vt_contact_init(vt_vm *vm, vt_contact *c, const char *id, int64_t at) {
         if (own >= 0 && h->owner < 0) h->owner = own;
     }
     vt_hist_init(p, c);
+    for (uint32_t i = 0; i < p->ntruths; i++) {     /* never evaluated: due at once */
+        int64_t due = INT64_MIN;
+        memcpy(c->data + p->lay.twake + i * 8u, &due, 8);
+    }
     return 0;
 }
 

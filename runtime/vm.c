@@ -448,7 +448,8 @@ vt_vm *vt_vm_new(const vt_program *p) {
     vm->visited = vt_calloc(ns, sizeof *vm->visited);
     vm->fired = vt_calloc(p->nwfs + 1, 1);
     vm->rose = vt_calloc(p->ntruths + 1, 1);
-    if (!vm->entered || !vm->visited || !vm->fired || !vm->rose || vt_fast_build(vm) != 0) { vt_vm_free(vm); return NULL; }
+    if (!vm->entered || !vm->visited || !vm->fired || !vm->rose || vt_fast_build(vm) != 0 ||
+        vt_deps_build(vm) != 0) { vt_vm_free(vm); return NULL; }
     return vm;
 }
 
@@ -460,8 +461,10 @@ void vt_vm_free(vt_vm *vm) {
     vt_free(vm->rose);
     vt_free(vm->fast);
     vt_free(vm->timed);
+    vt_free(vm->tdeps);
     vt_free(vm->nbuf);
     vt_free(vm);
 }
 
 const char *vt_vm_error(const vt_vm *vm) { return vm ? vm->err : "no vm"; }
+void vt_vm_audit_kinds(vt_vm *vm, uint32_t kinds) { if (vm) vm->audit_kinds = kinds; }

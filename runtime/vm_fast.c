@@ -3,8 +3,10 @@
  * `and`/`or`; most rules add a constant to a field. Recognised once when the vm is made,
  * they run without the interpreter's dispatch, stack and tagged-value copies. Each reads
  * the same values in the same order as vt_run would (a history read also reports its
- * wake-up), so results, wake-ups and side effects are identical; anything else, or a
- * case the fast path does not cover at run time, goes through vt_run. */
+ * wake-up), so results and side effects are identical; the one difference is that
+ * `count(...) >= k` below k asks for no wake-up (time only lowers a count), where the
+ * interpreter asks for one that changes nothing. Anything else, or a case the fast
+ * path does not cover at run time, goes through vt_run. */
 #include "vm_internal.h"
 #include "../common/mem.h"
 
@@ -86,8 +88,10 @@ int vt_fast_build(vt_vm *vm) {
     for (uint32_t s = 0; s < p->nstates; s++) {
         const vt_ilist *tl = &p->trans_by_state[s];
         for (uint32_t j = 0; j < tl->n; j++)
-            if (p->trans[tl->v[j]].kind == VT_TK_AFTER) vm->timed[s] = 1;
+            if (p->trans[tl->v[j]].kind == VT_TK_AFTER) vm->timed[s] = vm->any_timed = 1;
     }
+    for (uint32_t i = 0; i < p->ntrigs; i++)
+        if (p->trigs[i].kind == VT_TK_CALENDAR && p->trigs[i].role == VT_ROLE_ENROLL) vm->any_calendar = 1;
     return 0;
 }
 
@@ -95,8 +99,8 @@ static inline __attribute__((always_inline)) bool term(vt_vm *vm, const vt_fterm
     const vt_cell *k = t->k;
     vt_cell v;
     if (t->src == VT_FSRC_COUNT) {
+        if (k->t == VT_V_INT && t->cmp == VT_I_GE) return vt_hist_count_ge(vm, t->a, k->u.i);
         int64_t n = vt_hist_count(vm, t->a);
-        if (k->t == VT_V_INT && t->cmp == VT_I_GE) return n >= k->u.i;
         memset(&v, 0, sizeof v);
         v.t = VT_V_INT;
         v.u.i = n;

@@ -27,6 +27,9 @@ typedef struct vt_chdr {
     uint32_t id_off, id_len, tags_off, tags_len, lcs_off;   /* id is NUL-terminated */
 } vt_chdr;
 #define VT_CONTACT_MAGIC 0x54434256u  /* "VBCT" */
+/* Part of every layout's signature: bumped when the layout changes in a way the
+ * shape alone does not show, so older blobs are refused rather than misread. */
+#define VT_LAYOUT_VERSION 2u
 
 typedef struct vt_lcst { int32_t state, pad; int64_t entered; } vt_lcst;
 
@@ -86,6 +89,10 @@ struct vt_vm {
     size_t ncap;            /*   never shrinks, so a call does not allocate */
     vt_fastfn *fast;        /* per function (vm_fast.c) */
     uint8_t *timed;         /* per global state: 1 when an `after` transition leaves it */
+    uint32_t audit_kinds;   /* vt_vm_audit_kinds */
+    bool any_timed, any_calendar;   /* so scheduling skips what the flow does not have */
+    uint8_t *tdeps;         /* [truth][nevents + 1] (vm_deps.c): 1 when an event of that type can
+                               change the truth; the last column: it must run at every instant */
 };
 #define VT_EV_NONE (-3)
 #define VT_EV_CONTACT (-4)
@@ -161,6 +168,8 @@ int vt_hist_on_event(vt_vm *vm);
 vt_cell vt_hist_read(vt_vm *vm, uint32_t h);
 /* The value of a count accumulator, exactly as vt_hist_read's (an int). */
 int64_t vt_hist_count(vt_vm *vm, uint32_t h);
+/* `count >= k`, reporting a wake-up only when the result can change with time. */
+bool vt_hist_count_ge(vt_vm *vm, uint32_t h, int64_t k);
 
 /* vm.c */
 enum { VT_R_RET, VT_R_END, VT_R_SUSPEND, VT_R_DONE, VT_R_STOP, VT_R_ERR };
@@ -184,6 +193,9 @@ static inline int vt_cond(vt_vm *vm, int32_t fn) {
     return vt_cond_slow(vm, fn);
 }
 int vt_fail(vt_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* vm_deps.c: builds vm->tdeps */
+int vt_deps_build(vt_vm *vm);
 
 /* vm_steps.c: the side effects of steps */
 int vt_step_send(vt_vm *vm, uint32_t ch, uint32_t step, uint32_t resume, const vt_cell *tmpl, int *suspended);

@@ -57,6 +57,7 @@ static void action_id(vt_vm *vm, uint32_t step, char out[33]) {
 
 int vt_emit_audit(vt_vm *vm, int kind, int a, int b, int c, int d) {
     if (!vm->sink || !vm->sink->audit) return 0;
+    if (vm->audit_kinds && !(vm->audit_kinds & (1u << kind))) return 0;
     vt_audit r = {
         .contact = (const char *)vm->c->data + vt_hdr(vm->c)->id_off,   /* vt_contact_id, without the call */
         .at = vm->now, .kind = (uint8_t)kind, .a = a, .b = b, .c = c, .d = d,
@@ -214,6 +215,7 @@ static int settle(vt_vm *vm) {
     const vt_program *p = vm->p;
     for (uint32_t lc = 0; lc < p->nlcs; lc++) {
         const vt_plc *L = &p->lcs[lc];
+        if (p->trans_by_state[L->first_state + (uint32_t)vt_lc(vm, lc)->state].n == 0) continue;   /* final: no way out */
         if (++vm->vgen == 0) { memset(vm->visited, 0, (p->nstates + 1) * sizeof *vm->visited); vm->vgen = 1; }
         for (;;) {
             vt_lcst *cur = vt_lc(vm, lc);
@@ -245,11 +247,26 @@ static int settle(vt_vm *vm) {
     return 0;
 }
 
+/* Evaluates each truth whose inputs may have changed (vm_deps.c); the others keep
+ * their value, and the wake-up they asked for when last evaluated. */
 static int truths(vt_vm *vm) {
     const vt_program *p = vm->p;
+    uint32_t ne = p->nevents;
     uint8_t *bits = vm->c->data + p->lay.truths;
     for (uint32_t i = 0; i < p->ntruths; i++) {
+        const uint8_t *dep = vm->tdeps + (size_t)i * (ne + 1);
+        int64_t *wake = (int64_t *)(vm->c->data + p->lay.twake + i * 8u);
+        if (vm->now < *wake && !dep[ne] && (vm->ev >= 0 ? !dep[vm->ev] : vm->ev == VT_EV_NONE)) {
+            vm->rose[i] = 0;
+            vt_see(vm, *wake);
+            continue;
+        }
+        int64_t horizon = vm->horizon;
+        vm->horizon = INT64_MAX;
         int v = vt_cond(vm, p->truths[i].fn);
+        wake = (int64_t *)(vm->c->data + p->lay.twake + i * 8u);
+        *wake = vm->horizon;
+        if (horizon < vm->horizon) vm->horizon = horizon;
         if (v < 0) return -1;
         bits = vm->c->data + p->lay.truths;
         vm->rose[i] = (uint8_t)(v && !bits[i]);
@@ -382,7 +399,7 @@ static int workflows(vt_vm *vm) {
 
 static void schedule(vt_vm *vm) {
     const vt_program *p = vm->p;
-    for (uint32_t lc = 0; lc < p->nlcs; lc++) {
+    for (uint32_t lc = 0; lc < p->nlcs && vm->any_timed; lc++) {
         vt_lcst *cur = vt_lc(vm, lc);
         uint32_t gs = p->lcs[lc].first_state + (uint32_t)cur->state;
         if (!vm->timed[gs]) continue;
@@ -397,7 +414,7 @@ static void schedule(vt_vm *vm) {
         vt_enroll *e = vt_enr(vm, wf);
         if (e->active && e->mode != VT_EM_RUN) vt_see(vm, e->deadline);
     }
-    for (uint32_t i = 0; i < p->ntrigs; i++)
+    for (uint32_t i = 0; i < p->ntrigs && vm->any_calendar; i++)
         if (p->trigs[i].kind == VT_TK_CALENDAR && p->trigs[i].role == VT_ROLE_ENROLL) {
             int64_t t;
             memcpy(&t, vm->c->data + p->lay.cals + i * 8u, 8);
@@ -441,7 +458,7 @@ static int instant(vt_vm *vm, vt_contact *c, int64_t now, const vt_input *in, in
     if (++vm->gen == 0) { memset(vm->entered, 0, (p->nstates + 1) * sizeof *vm->entered); vm->gen = 1; }
     if (in) {
         h->seq++;
-        if (vt_emit_audit(vm, VT_AU_EVENT, in->type, 0, 0, 0) != 0) return -1;
+        if (sink && sink->audit && vt_emit_audit(vm, VT_AU_EVENT, in->type, 0, 0, 0) != 0) return -1;
         if ((ev == VT_EV_CONTACT || ev == VT_EV_CREATED) && in->values && set_fields(vm, in) != 0) return -1;
         if (ev == VT_EV_CREATED)    /* creation enters each lifecycle's initial state */
             for (uint32_t lc = 0; lc < p->nlcs; lc++)
