@@ -164,8 +164,11 @@ static void sb_value(vt_vm *vm, const vt_cell *v) {
     case VT_V_NUMBER: n = snprintf(tmp, sizeof tmp, "%g", v->u.d); break;
     case VT_V_DURATION: n = snprintf(tmp, sizeof tmp, "%llds", (long long)v->u.i); break;
     case VT_V_MONEY: {
-        int64_t m = v->u.i, a = m < 0 ? -m : m;
-        n = snprintf(tmp, sizeof tmp, "%s%lld.%02lld %.3s", m < 0 ? "-" : "", (long long)(a / 100), (long long)(a % 100), v->cur);
+        /* an empty sum has no currency: "0.00", not "0.00 " */
+        int64_t m = v->u.i;
+        uint64_t a = m < 0 ? 0 - (uint64_t)m : (uint64_t)m;
+        n = snprintf(tmp, sizeof tmp, "%s%llu.%02llu%s%.3s", m < 0 ? "-" : "", (unsigned long long)(a / 100),
+                     (unsigned long long)(a % 100), v->cur[0] ? " " : "", v->cur);
         break;
     }
     case VT_V_TIME: vt_format_utc(v->u.i, tmp); n = 20; break;
