@@ -360,7 +360,7 @@ static void run_test(trun *t, const vt_decl *d) {
         if (b->items[i]->kind == VT_S_T_EVENT && !b->items[i]->u.t_event.relative)
             start = abs_time(t, b->items[i]->u.t_event.at);
     if (start == INT64_MIN) start = t->tz ? vt_tz_from_local(t->tz, 1767225600) : 1767225600;
-    int64_t clock = start, last_at = start;
+    int64_t clock = start;
     for (uint32_t i = 0; i < b->n && !t->oom; i++) {
         const vt_stmt *s = b->items[i];
         int rc = 0;
@@ -370,9 +370,9 @@ static void run_test(trun *t, const vt_decl *d) {
                        s->u.t_contact.nfields, s->span);
             break;
         case VT_S_T_EVENT: {
-            int64_t at = s->u.t_event.relative ? last_at + (s->u.t_event.at ? s->u.t_event.at->u.dur.seconds : 0)
+            /* `at +D` counts from the test's clock: the last `at` or `advance` */
+            int64_t at = s->u.t_event.relative ? clock + (s->u.t_event.at ? s->u.t_event.at->u.dur.seconds : 0)
                                                : abs_time(t, s->u.t_event.at);
-            last_at = at;
             if (at > clock) clock = at;
             const char *en = s->u.t_event.event.text;
             int type = vt_schema_event_index(t->s, en, strlen(en));
