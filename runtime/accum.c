@@ -270,19 +270,21 @@ static int64_t gring_count(vt_vm *vm, const vt_phist *h, const uint8_t *a) {
     return n;
 }
 
-/* A ring count: the entries still inside the window, and the first instant one leaves. */
-static int64_t ring_count(vt_vm *vm, const vt_phist *h, const uint8_t *a, int64_t *leaves) {
+/* A ring count: the entries still inside the window, and the first instant one leaves
+ * (the earliest entry's, which with late inputs need not be the first to arrive). The
+ * ring's first n slots are its entries, whatever their order, so no index arithmetic. */
+static inline int64_t ring_count(vt_vm *vm, const vt_phist *h, const uint8_t *a, int64_t *leaves) {
     const vt_ring *r = (const vt_ring *)a;
     const int64_t *ts = (const int64_t *)(a + sizeof *r);
-    uint32_t k = (uint32_t)h->k, rn = r->n;
-    int64_t lo = vt_tsub(vm->now, h->within), n = 0;
-    *leaves = INT64_MAX;
+    uint32_t rn = r->n <= (uint32_t)h->k ? r->n : (uint32_t)h->k;
+    int64_t lo = vt_tsub(vm->now, h->within), n = 0, first = INT64_MAX;
     for (uint32_t j = 0; j < rn; j++) {
-        int64_t x = ts[ring_idx(r, j, k)];
+        int64_t x = ts[j];
         if (x <= lo) continue;
-        if (n == 0) *leaves = vt_tadd(x, h->within);
+        if (x < first) first = x;
         n++;
     }
+    *leaves = n ? vt_tadd(first, h->within) : INT64_MAX;
     return n;
 }
 
@@ -322,19 +324,7 @@ vt_cell vt_hist_read(vt_vm *vm, uint32_t i) {
     case VT_H_COUNT:
         v.t = VT_V_INT;
         if (!h->k) { v.u.i = t; break; }
-        if (vt_hist_growable(h)) { v.u.i = gring_count(vm, h, a); break; }
-        {
-            vt_ring *r = (vt_ring *)a;
-            const int64_t *ts = (const int64_t *)(a + sizeof *r);
-            int64_t lo = vt_tsub(vm->now, h->within), n = 0;
-            for (uint32_t j = 0; j < r->n; j++) {
-                int64_t x = ts[ring_idx(r, j, (uint32_t)h->k)];
-                if (x <= lo) continue;
-                if (n == 0) vt_see(vm, vt_tadd(x, h->within));
-                n++;
-            }
-            v.u.i = n;
-        }
+        v.u.i = vt_hist_count(vm, i);
         break;
     case VT_H_SUM: case VT_H_MIN: case VT_H_MAX: case VT_H_AVG:
         if (h->k) return windowed_fold(vm, h, a);

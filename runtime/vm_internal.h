@@ -201,7 +201,13 @@ int vt_deps_build(vt_vm *vm);
 int vt_step_send(vt_vm *vm, uint32_t ch, uint32_t step, uint32_t resume, const vt_cell *tmpl, int *suspended);
 int vt_step_action(vt_vm *vm, int kind, uint32_t team, uint32_t step, const vt_cell *text, int64_t due);
 int vt_enter_state(vt_vm *vm, uint32_t lc, uint32_t st, int32_t trans);
-int vt_emit_audit(vt_vm *vm, int kind, int a, int b, int c, int d);
+int vt_emit_audit_to_sink(vt_vm *vm, int kind, int a, int b, int c, int d);
+/* Inline, so a record nobody wants (no audit sink, or a kind outside
+ * vt_vm_audit_kinds) costs a test, not a call. */
+static inline int vt_emit_audit(vt_vm *vm, int kind, int a, int b, int c, int d) {
+    if (!vm->sink || !vm->sink->audit || (vm->audit_kinds && !(vm->audit_kinds & (1u << kind)))) return 0;
+    return vt_emit_audit_to_sink(vm, kind, a, b, c, d);
+}
 uint32_t vt_split_bucket(vt_vm *vm);
 
 /* send_time.c */

@@ -55,9 +55,7 @@ static void action_id(vt_vm *vm, uint32_t step, char out[33]) {
 
 /* ---- records to the sink ---- */
 
-int vt_emit_audit(vt_vm *vm, int kind, int a, int b, int c, int d) {
-    if (!vm->sink || !vm->sink->audit) return 0;
-    if (vm->audit_kinds && !(vm->audit_kinds & (1u << kind))) return 0;
+int vt_emit_audit_to_sink(vt_vm *vm, int kind, int a, int b, int c, int d) {
     vt_audit r = {
         .contact = (const char *)vm->c->data + vt_hdr(vm->c)->id_off,   /* vt_contact_id, without the call */
         .at = vm->now, .kind = (uint8_t)kind, .a = a, .b = b, .c = c, .d = d,
@@ -458,7 +456,7 @@ static int instant(vt_vm *vm, vt_contact *c, int64_t now, const vt_input *in, in
     if (++vm->gen == 0) { memset(vm->entered, 0, (p->nstates + 1) * sizeof *vm->entered); vm->gen = 1; }
     if (in) {
         h->seq++;
-        if (sink && sink->audit && vt_emit_audit(vm, VT_AU_EVENT, in->type, 0, 0, 0) != 0) return -1;
+        if (vt_emit_audit(vm, VT_AU_EVENT, in->type, 0, 0, 0) != 0) return -1;
         if ((ev == VT_EV_CONTACT || ev == VT_EV_CREATED) && in->values && set_fields(vm, in) != 0) return -1;
         if (ev == VT_EV_CREATED)    /* creation enters each lifecycle's initial state */
             for (uint32_t lc = 0; lc < p->nlcs; lc++)
