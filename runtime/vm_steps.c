@@ -463,7 +463,8 @@ static int instant(vt_vm *vm, vt_contact *c, int64_t now, const vt_input *in, in
                 if (vt_lc(vm, lc)->state == p->lcs[lc].initial) vm->entered[p->lcs[lc].first_state + (uint32_t)p->lcs[lc].initial] = vm->gen;
     }
     vm->truths_done = 0;
-    if (vt_hist_on_event(vm) != 0 || run_rules(vm) != 0 || settle(vm) != 0 || truths(vm) != 0 || workflows(vm) != 0) return -1;
+    /* most events feed no history: skip the call (and its saved registers) */
+    if ((ev >= 0 && p->hist_by_ev[ev].n && vt_hist_on_event(vm) != 0) || run_rules(vm) != 0 || settle(vm) != 0 || truths(vm) != 0 || workflows(vm) != 0) return -1;
     schedule(vm);
     if (vt_hdr(c)->dead) vt_contact_compact(p, c);
     return 0;
