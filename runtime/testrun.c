@@ -1,6 +1,8 @@
 /* `verity test`: each test block runs on its own empty in-memory store through the
  * shared runner (runner.h), one input at a time, so expectations can look at the
- * contacts between inputs. Coverage comes from the audit records and actions seen. */
+ * contacts between inputs. Each contact also keeps the events it was fed, for the
+ * history expressions of `expect` (testrun_eval.h). Coverage comes from the audit
+ * records and actions seen. */
 #include "testrun.h"
 #include "../common/mem.h"
 #include "../common/timeutil.h"
@@ -14,13 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One contact of the running test: its persisted state between inputs. */
+/* One contact of the running test: its persisted state between inputs, and the events
+ * it was fed (each owning its payload and `before` copies). */
 typedef struct tcontact {
     char *id;
     uint8_t *blob;
     size_t len;
     int64_t clock;
     bool exists;
+    vt_tx_event *evs;
+    size_t nevs, evs_cap;
 } tcontact;
 
 /* An outbox row seen during the running test. */
@@ -45,6 +50,7 @@ typedef struct trun {
     vt_program *p;
     const vt_schema *s;
     vt_runner *r;
+    vt_vm *svm;                 /* a scratch VM: the contact as an event's `where` sees it */
     vt_tz *tz;
     tcontact *cs;
     size_t ncs, cs_cap;
@@ -53,7 +59,7 @@ typedef struct trun {
     uint8_t *trans_hit, *truth_hit;
     tstep *steps;
     size_t nsteps, steps_cap;
-    vt_value *vals;
+    vt_value *vals, *hvals;     /* hvals: history scans decode payloads here */
     uint8_t *pay;
     size_t pay_cap;
     uint64_t seq;
@@ -135,7 +141,7 @@ static tcontact *contact(trun *t, const char *id, bool create) {
     if (!create) return NULL;
     if (VT_GROW(t->cs, t->cs_cap, t->ncs + 1)) return t->oom = true, NULL;
     tcontact *c = &t->cs[t->ncs];
-    *c = (tcontact){vt_strdup(id), NULL, 0, INT64_MIN, false};
+    *c = (tcontact){vt_strdup(id), NULL, 0, INT64_MIN, false, NULL, 0, 0};
     if (!c->id) return t->oom = true, NULL;
     t->ncs++;
     return c;
@@ -184,6 +190,51 @@ static long payload(trun *t, const vt_schema_field *fs, uint32_t nf, vt_field_in
     return len;
 }
 
+static int quiet_action(void *ud, const vt_action *a) {
+    (void)ud, (void)a;
+    return 0;
+}
+
+static void free_event(vt_tx_event *e) {
+    vt_free((void *)e->payload), vt_free((void *)e->before);
+    e->payload = e->before = NULL;
+}
+
+/* The event about to be fed, as history will read it: its payload, the instant it is
+ * processed, and the contact as its `where` filters see it. The runner fires the
+ * wake-ups due by `at` before the event (or creates the contact and runs `created`);
+ * the scratch VM does the same to a copy, quietly. Returns 0, or -1 (reported at sp). */
+static int keep_event(trun *t, tcontact *c, int type, int64_t at, const char *id, long plen, vt_tx_event *e,
+                      vt_span sp) {
+    *e = (vt_tx_event){type, at, c->exists && at < c->clock ? c->clock : at, NULL, (size_t)plen, NULL, 0};
+    uint8_t *pl = vt_malloc(plen ? (size_t)plen : 1);
+    if (!pl) return t->oom = true, -1;
+    if (plen) memcpy(pl, t->pay, (size_t)plen);
+    e->payload = pl;
+    vt_sink quiet = {t, quiet_action, NULL};
+    vt_contact sc = {0};
+    int rc;
+    if (!c->exists) {
+        rc = vt_contact_init(t->svm, &sc, c->id, at);
+        vt_input in = {VT_INPUT_CREATED, at, id, NULL, 0, false};
+        if (!rc) rc = vt_vm_apply(t->svm, &sc, &in, &quiet);
+    } else {
+        rc = vt_contact_restore(t->svm, &sc, c->blob, c->len);
+        if (!rc && at >= c->clock) rc = vt_vm_advance(t->svm, &sc, at, &quiet);
+    }
+    uint8_t *b = rc ? NULL : vt_malloc(sc.len ? sc.len : 1);
+    if (b) memcpy(b, sc.data, sc.len);
+    e->before = b, e->blen = sc.len;
+    if (!b) {
+        const char *why = rc ? vt_vm_error(t->svm) : NULL;
+        if (why && *why) failf(t, sp, "the run stopped: %s", why);
+        else t->oom = true;
+    }
+    vt_contact_free(&sc);
+    if (!b) free_event(e);
+    return b ? 0 : -1;
+}
+
 static int input(trun *t, const char *who, int type, int64_t at, vt_field_init **inits, uint32_t n, vt_span sp) {
     vt_tx x = {.s = t->s, .u = t->u, .tz = t->tz, .now = at};
     char pool[8192];
@@ -196,7 +247,17 @@ static int input(trun *t, const char *who, int type, int64_t at, vt_field_init *
     char id[48];
     snprintf(id, sizeof id, "test-%llu", (unsigned long long)++t->seq);
     vt_run_in in = {type, at, (int64_t)t->seq, id, t->pay, (size_t)len};
-    return run_contact(t, c, &in, 1, at, sp);
+    if (type < 0) return run_contact(t, c, &in, 1, at, sp);
+    vt_tx_event e;
+    if (keep_event(t, c, type, at, id, len, &e, sp)) return -1;
+    int rc = run_contact(t, c, &in, 1, at, sp);
+    if (!rc && VT_GROW(c->evs, c->evs_cap, c->nevs + 1)) rc = -1, t->oom = true;
+    if (rc) {
+        free_event(&e);
+        return -1;
+    }
+    c->evs[c->nevs++] = e;
+    return 0;
 }
 
 /* ---- expectations ---------------------------------------------------------------- */
@@ -316,7 +377,8 @@ static void expect_cond(trun *t, const vt_stmt *s, int64_t now) {
         return;
     }
     vt_contact view = {c->blob, c->len, c->len};
-    vt_tx x = {.s = t->s, .u = t->u, .c = &view, .tz = t->tz, .now = now};
+    vt_tx x = {.s = t->s, .u = t->u, .c = &view, .tz = t->tz, .now = now, .src = t->src, .hist = c->evs,
+               .nhist = c->nevs, .scratch = t->hvals};
     int r = vt_tx_cond(&x, s->u.t_expect.cond);
     if (r < 0) {
         failf(t, s->span, "cannot check `%s` for %s: %s", text, who, x.why);
@@ -336,7 +398,10 @@ static int64_t abs_time(trun *t, const vt_expr *e) {
 }
 
 static void reset(trun *t) {
-    for (size_t i = 0; i < t->ncs; i++) vt_free(t->cs[i].id), vt_free(t->cs[i].blob);
+    for (size_t i = 0; i < t->ncs; i++) {
+        for (size_t k = 0; k < t->cs[i].nevs; k++) free_event(&t->cs[i].evs[k]);
+        vt_free(t->cs[i].id), vt_free(t->cs[i].blob), vt_free(t->cs[i].evs);
+    }
     for (size_t i = 0; i < t->nrows; i++) vt_free(t->rows[i].contact), vt_free(t->rows[i].what);
     t->ncs = t->nrows = 0;
     t->seq = 0;
@@ -516,6 +581,12 @@ int vt_testrun_file(const char *path, const vt_testrun_opts *o, vt_testrun_total
     }
     t.s = vt_program_schema(t.p);
     t.tz = vt_tz_load(t.s->timezone ? t.s->timezone : "UTC");
+    if (!t.tz) {    /* the VM could not load it either: times without a zone would be misread */
+        fprintf(stderr, "verity test: %s: cannot load the time zone `%s` (out of memory, or not in the system's "
+                        "zone database)\n", path, t.s->timezone ? t.s->timezone : "UTC");
+        rc = -1;
+        goto out;
+    }
     vt_run_sink sink = {&t, on_row, on_audit};
     t.r = vt_runner_new(t.p, &sink, &err);
     if (!t.r) goto oom;
@@ -523,9 +594,11 @@ int vt_testrun_file(const char *path, const vt_testrun_opts *o, vt_testrun_total
     for (uint32_t i = 0; i < t.s->nevents; i++)
         if (t.s->events[i].nfields > maxf) maxf = t.s->events[i].nfields;
     t.vals = vt_calloc(maxf + 1, sizeof *t.vals);
+    t.hvals = vt_calloc(maxf + 1, sizeof *t.hvals);
+    t.svm = vt_vm_new(t.p);
     t.trans_hit = vt_calloc(u.transitions.n + 1, 1);
     t.truth_hit = vt_calloc(u.truths.n + 1, 1);
-    if (!t.vals || !t.trans_hit || !t.truth_hit) goto oom;
+    if (!t.vals || !t.hvals || !t.svm || !t.trans_hit || !t.truth_hit) goto oom;
     for (uint32_t i = 0; i < u.workflows.n; i++)
         if (collect_steps(&t, (int)i, &((vt_decl *)u.workflows.items[i])->u.workflow.steps)) goto oom;
     /* Only the root file's tests: an imported module's tests are its own. */
@@ -564,7 +637,8 @@ oom:
     rc = -1;
 out:
     reset(&t);
-    vt_free(t.cs), vt_free(t.rows), vt_free(t.steps), vt_free(t.vals), vt_free(t.pay);
+    vt_free(t.cs), vt_free(t.rows), vt_free(t.steps), vt_free(t.vals), vt_free(t.hvals), vt_free(t.pay);
+    if (t.svm) vt_vm_free(t.svm);
     vt_free(t.trans_hit), vt_free(t.truth_hit);
     vt_runner_free(t.r);
     if (t.tz) vt_tz_free(t.tz);
