@@ -44,17 +44,18 @@ void vt_hist_init(const vt_program *p, vt_contact *c) {
     }
 }
 
-/* Ring slot index of the i-th oldest entry. */
-static uint32_t ring_idx(const vt_ring *r, uint32_t i, uint32_t k) {
-    uint32_t x = r->head + i;     /* head < k and i < k: one subtraction, no division */
-    return x >= k ? x - k : x;
-}
-
-static uint32_t ring_push(vt_ring *r, uint32_t k) {
-    if (r->n < k) return ring_idx(r, r->n++, k);
-    uint32_t at = r->head;
-    r->head = r->head + 1 == k ? 0 : r->head + 1;
-    return at;
+/* A count compared `>= k` keeps the k latest timestamps it has seen (in any order, in
+ * the first n slots): `count >= k` holds exactly when all k are inside the window. A
+ * late input replaces the earliest only when it is later, and one already outside the
+ * window is never kept (time only moves on, so it can never count again). */
+static void ring_keep(vt_ring *r, int64_t *ts, uint32_t k, int64_t at, int64_t lo) {
+    if (at <= lo) return;
+    if (r->n > k) r->n = k;
+    if (r->n < k) { ts[r->n++] = at; return; }
+    uint32_t min = 0;
+    for (uint32_t j = 1; j < k; j++)
+        if (ts[j] < ts[min]) min = j;
+    if (at > ts[min]) ts[min] = at;
 }
 
 static void num_fold(int kind, vt_slot *acc, int64_t n, const vt_cell *v) {
@@ -169,7 +170,7 @@ int vt_hist_on_event(vt_vm *vm) {
         }
         switch (h->kind) {
         case VT_H_COUNT:
-            if (k) { vt_ring *r = (vt_ring *)a; int64_t *ts = (int64_t *)(a + sizeof *r); ts[ring_push(r, k)] = at; }
+            if (k) ring_keep((vt_ring *)a, (int64_t *)(a + sizeof(vt_ring)), k, at, vt_tsub(vm->now, h->within));
             else { int64_t n; memcpy(&n, a, 8); n++; memcpy(a, &n, 8); }
             break;
         case VT_H_SUM: case VT_H_MIN: case VT_H_MAX: case VT_H_AVG:
