@@ -1058,14 +1058,20 @@ static int yyreport_syntax_error(const yypcontext_t *pc, void *scanner, vt_pctx 
     char list[400];
     size_t k = 0;
     list[0] = 0;
-    int total = n + nwords;
-    int shown = 0;
-    for (int i = 0; i < total && shown < 6; i++, shown++) {
-        char one[120];
-        if (i < nwords) snprintf(one, sizeof one, "%s", words[i]);
-        else sym_desc(exp[i - nwords], ctx->prev_tok + 1, one, sizeof one);
-        const char *sep = shown == 0 ? "" : (i == total - 1 || shown == 5) ? " or " : ", ";
-        int w = snprintf(list + k, sizeof list - k, "%s%s", sep, one);
+    /* The phrases, without a token that a role already names ("a state name or `any`"). */
+    char items[6][120];
+    int total = 0;
+    for (int i = 0; i < n + nwords && total < 6; i++) {
+        char *one = items[total];
+        if (i < nwords) snprintf(one, sizeof items[0], "%s", words[i]);
+        else sym_desc(exp[i - nwords], ctx->prev_tok + 1, one, sizeof items[0]);
+        bool said = false;
+        for (int j = 0; j < total && !said; j++) said = one[0] == '`' && strstr(items[j], one) != NULL;
+        if (!said) total++;
+    }
+    for (int i = 0; i < total; i++) {
+        const char *sep = i == 0 ? "" : i == total - 1 ? " or " : ", ";
+        int w = snprintf(list + k, sizeof list - k, "%s%s", sep, items[i]);
         if (w > 0) k += (size_t)w < sizeof list - k ? (size_t)w : sizeof list - k - 1;
     }
 
