@@ -1,4 +1,5 @@
 #include "timeutil.h"
+#include <string.h>
 
 /* Howard Hinnant's days_from_civil / civil_from_days. */
 int64_t vt_days_from_civil(int64_t y, unsigned m, unsigned d) {
@@ -44,7 +45,59 @@ static int digits(const char *s, size_t len, size_t at, size_t n, int *out) {
     return 0;
 }
 
+/* The common shape, YYYY-MM-DDTHH:MM:SSZ (len 20), in one go: 0, or -1 when the text
+ * is not exactly that shape or not a real date and time (the general parser then
+ * decides). Little-endian hosts check all 20 bytes with a few word operations. */
+static int parse_utc(const char *s, int64_t *out) {
+    unsigned y, mo, d, h, mi, se;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* "YYYY-MM-" "DDTHH:MM" ":SSZ": digit bytes (masks D*) must be 0x30..0x39, the rest
+     * the separators. A byte is a digit when its high nibble is 3 and adding 6 keeps it 3. */
+    const uint64_t DA = 0x00FFFF00FFFFFFFFull, DB = 0xFFFF00FFFF00FFFFull, SA = ~DA, SB = ~DB;
+    const uint64_t HI = 0xF0F0F0F0F0F0F0F0ull, THREE = 0x3030303030303030ull, SIX = 0x0606060606060606ull;
+    const uint32_t DC = 0x00FFFF00u, SC = ~DC;
+    uint64_t a, b;
+    uint32_t c;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + 8, 8);
+    memcpy(&c, s + 16, 4);
+    if ((a & SA) != 0x2D00002D00000000ull || (b & SB) != 0x00003A0000540000ull || (c & SC) != 0x5A00003Au ||
+        (a & DA & HI) != (THREE & DA) || ((a + SIX) & DA & HI) != (THREE & DA) || (b & DB & HI) != (THREE & DB) ||
+        ((b + SIX) & DB & HI) != (THREE & DB) || (c & DC & (uint32_t)HI) != (THREE & DC) ||
+        ((c + (uint32_t)SIX) & DC & (uint32_t)HI) != (THREE & DC))
+        return -1;
+#define NIB(w, i) ((unsigned)((w) >> (8 * (i))) & 0x0F)
+    y = NIB(a, 0) * 1000 + NIB(a, 1) * 100 + NIB(a, 2) * 10 + NIB(a, 3);
+    mo = NIB(a, 5) * 10 + NIB(a, 6);
+    d = NIB(b, 0) * 10 + NIB(b, 1);
+    h = NIB(b, 3) * 10 + NIB(b, 4);
+    mi = NIB(b, 6) * 10 + NIB(b, 7);
+    se = NIB(c, 1) * 10 + NIB(c, 2);
+#undef NIB
+#else
+    static const uint8_t dig[14] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+    unsigned v[14], bad = 0;
+    for (int i = 0; i < 14; i++) {
+        v[i] = (unsigned)(unsigned char)s[dig[i]] - '0';
+        bad |= v[i] > 9;
+    }
+    if (bad | (s[4] != '-') | (s[7] != '-') | (s[10] != 'T') | (s[13] != ':') | (s[16] != ':') | (s[19] != 'Z'))
+        return -1;
+    y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3], mo = v[4] * 10 + v[5], d = v[6] * 10 + v[7];
+    h = v[8] * 10 + v[9], mi = v[10] * 10 + v[11], se = v[12] * 10 + v[13];
+#endif
+    if (mo < 1 || mo > 12 || d < 1 || (d > 28 && d > vt_days_in_month(y, mo)) || h > 23 || mi > 59 || se > 59)
+        return -1;
+    *out = vt_days_from_civil(y, mo, d) * 86400 + (int64_t)(h * 3600 + mi * 60 + se);
+    return 0;
+}
+
 int vt_parse_timestamp(const char *s, size_t len, int64_t *out, int *has_zone, int *has_time) {
+    if (len == 20 && parse_utc(s, out) == 0) {
+        *has_zone = 1;
+        if (has_time) *has_time = 1;
+        return 0;
+    }
     int y, mo, d, h = 0, mi = 0, se = 0;
     if (has_time) *has_time = 0;
     *has_zone = 0;

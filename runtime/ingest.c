@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* A record has few members; more than this is not a record of ours. */
 #define MAX_MEMBERS 256
@@ -27,6 +30,24 @@ typedef struct member {
     size_t val_len;
 } member;
 
+/* An interned name: its bytes zero-padded into two words, and what it is as a key
+ * (id + 1, 0 = no key) and as a record type (VT_INPUT_CONTACT / event index + 2, 0 =
+ * no type), packed as key | type << 16. An empty slot has v == 0. */
+typedef struct name_slot {
+    uint64_t a, b;
+    uint32_t len, v;
+} name_slot;
+
+/* A key as it is usually written, `"name":`, zero-padded to 16 bytes with its mask
+ * (n = 0: no pattern), to recognise the key a line most likely has next in one compare. */
+typedef struct key_pattern {
+    uint8_t pat[16], mask[16];
+    uint32_t n;
+} key_pattern;
+
+/* Key ids of the names every record may carry. */
+enum { K_TYPE, K_CONTACT, K_AT, K_ID, K_FIXED };
+
 struct vt_ingest {
     const vt_schema *s;
     vt_tz *tz;
@@ -39,6 +60,20 @@ struct vt_ingest {
     uint32_t maxfields;
     char keybuf[64];
     char msg[512];
+    /* The fast path (fast_jsonl): the names a line may use, interned at load. */
+    name_slot *names;      /* names of up to 16 bytes, open addressing */
+    unsigned names_shift;  /* index = hash >> shift */
+    vt_strmap long_names;  /* longer ones: the same packed value */
+    uint32_t nkeys;        /* key ids: the fixed names, then every field name */
+    int32_t *field_of;     /* [(type + 1) * nkeys + key id] = field index, or -1 */
+    uint32_t *seen, stamp; /* seen[key id] == stamp: the key is on this line */
+    uint16_t ids[MAX_MEMBERS]; /* key ids of the line's members (the last line's, before) */
+    key_pattern *kpat;     /* by key id */
+    bool fast;
+    /* parse_time: the day of the last UTC time ("YYYY-MM-DDT", as two overlapping words) */
+    bool day_set;
+    uint64_t day[2];
+    int64_t day_start;
     /* CSV */
     member *cols;          /* header names */
     size_t ncols, cols_cap;
@@ -54,11 +89,149 @@ static const char *fail(vt_ingest *x, const char *fmt, ...) {
     return x->msg;
 }
 
+/* ---- interned names (the fast path's keys and record types) ------------------------ */
+
+/* Loads a name of up to 16 bytes as two zero-padded words. `padded`: 16 bytes from k
+ * are readable, so two plain loads and a mask do (little-endian only). */
+static inline void name_words(const char *k, size_t n, bool padded, uint64_t *a, uint64_t *b) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (padded) {
+        memcpy(a, k, 8);
+        memcpy(b, k + 8, 8);
+        if (n < 8) *a &= n ? ~0ull >> (64 - 8 * n) : 0, *b = 0;
+        else if (n < 16) *b &= n > 8 ? ~0ull >> (64 - 8 * (n - 8)) : 0;
+        return;
+    }
+#else
+    (void)padded;
+#endif
+    char w[16] = {0};
+    memcpy(w, k, n);
+    memcpy(a, w, 8);
+    memcpy(b, w + 8, 8);
+}
+
+static inline size_t name_hash(const vt_ingest *x, uint64_t a, uint64_t b, size_t n) {
+    return (size_t)(((a ^ (b + n) * 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull) >> x->names_shift);
+}
+
+/* The packed value of a name (see name_slot), 0 when the flow has no such name. */
+static inline uint32_t name_find(const vt_ingest *x, const char *k, size_t n, bool padded) {
+    if (n > 16) {
+        int64_t v = vt_strmap_get(&x->long_names, k, n);
+        return v < 0 ? 0 : (uint32_t)v;
+    }
+    uint64_t a, b;
+    name_words(k, n, padded, &a, &b);
+    size_t mask = ((size_t)1 << (64 - x->names_shift)) - 1;
+    for (size_t i = name_hash(x, a, b, n);; i = (i + 1) & mask) {
+        const name_slot *e = &x->names[i];
+        if (!e->v) return 0;
+        if (e->a == a && e->b == b && e->len == n) return e->v;
+    }
+}
+
+typedef struct pending_name {
+    const char *name;
+    uint32_t v;
+} pending_name;
+
+static uint32_t *pending_slot(pending_name *p, size_t *n, const char *name) {
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp(p[i].name, name)) return &p[i].v;
+    p[*n] = (pending_name){name, 0};
+    return &p[(*n)++].v;
+}
+
+/* Interns "type", "contact", "at", "id", the record types and every field name. Leaves
+ * the fast path off (x->fast false) for a schema too large for its tables. */
+static int names_init(vt_ingest *x) {
+    const vt_schema *s = x->s;
+    size_t bound = K_FIXED + 1 + s->ncontact_fields + s->nevents;
+    for (uint32_t i = 0; i < s->nevents; i++) bound += s->events[i].nfields;
+    if (bound >= 0xFFFF) return 0;
+    pending_name *pl = vt_malloc(bound * sizeof *pl);
+    if (!pl) return -1;
+    size_t n = 0;
+    static const char *const fixed[K_FIXED] = {"type", "contact", "at", "id"};
+    uint32_t nkeys = 0;
+    for (int k = 0; k < K_FIXED; k++) *pending_slot(pl, &n, fixed[k]) |= ++nkeys;
+    *pending_slot(pl, &n, "contact") |= (uint32_t)(VT_INPUT_CONTACT + 2) << 16;
+    for (uint32_t i = 0; i < s->nevents; i++) {
+        uint32_t *v = pending_slot(pl, &n, s->events[i].name);
+        if (!(*v >> 16)) *v |= (i + 2) << 16;
+    }
+    for (int64_t t = -1; t < (int64_t)s->nevents; t++) {
+        const vt_schema_field *fs = t < 0 ? s->contact_fields : s->events[t].fields;
+        uint32_t nf = t < 0 ? s->ncontact_fields : s->events[t].nfields;
+        for (uint32_t f = 0; f < nf; f++) {
+            uint32_t *v = pending_slot(pl, &n, fs[f].name);
+            if (!(*v & 0xFFFF)) *v |= ++nkeys;
+        }
+    }
+    int rc = -1;
+    size_t cap = 16;
+    unsigned bits = 4;
+    while (cap < 2 * n) cap *= 2, bits++;
+    if ((size_t)(s->nevents + 1) * nkeys > ((size_t)1 << 22)) {
+        rc = 0;
+        goto done;
+    }
+    x->nkeys = nkeys;
+    x->names = vt_calloc(cap, sizeof *x->names);
+    x->names_shift = 64 - bits;
+    x->field_of = vt_malloc((size_t)(s->nevents + 1) * nkeys * sizeof *x->field_of);
+    x->seen = vt_calloc(nkeys, sizeof *x->seen);
+    x->kpat = vt_calloc(nkeys, sizeof *x->kpat);
+    if (!x->names || !x->field_of || !x->seen || !x->kpat) goto done;
+    for (size_t i = 0; i < (size_t)(s->nevents + 1) * nkeys; i++) x->field_of[i] = -1;
+    for (int64_t t = -1; t < (int64_t)s->nevents; t++) {
+        const vt_schema_field *fs = t < 0 ? s->contact_fields : s->events[t].fields;
+        uint32_t nf = t < 0 ? s->ncontact_fields : s->events[t].nfields;
+        for (uint32_t f = 0; f < nf; f++) {
+            uint32_t kid = (*pending_slot(pl, &n, fs[f].name) & 0xFFFF) - 1;
+            int32_t *slot = &x->field_of[(size_t)(t + 1) * nkeys + kid];
+            if (kid >= K_FIXED && *slot < 0) *slot = (int32_t)f;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(pl[i].name);
+        uint32_t kid = (pl[i].v & 0xFFFF) - 1;
+        bool plain = len + 3 <= 16 && kid < nkeys;
+        for (size_t k = 0; k < len && plain; k++)
+            plain = pl[i].name[k] > ' ' && pl[i].name[k] < 0x7F && pl[i].name[k] != '"' && pl[i].name[k] != '\\';
+        if (plain) {
+            key_pattern *kp = &x->kpat[kid];
+            kp->pat[0] = '"';
+            memcpy(kp->pat + 1, pl[i].name, len);
+            kp->pat[len + 1] = '"';
+            kp->pat[len + 2] = ':';
+            memset(kp->mask, 0xFF, len + 3);
+            kp->n = (uint32_t)len;
+        }
+        if (len > 16) {
+            if (vt_strmap_put(&x->long_names, pl[i].name, len, pl[i].v, NULL, NULL) < 0) goto done;
+            continue;
+        }
+        uint64_t a, b;
+        name_words(pl[i].name, len, false, &a, &b);
+        size_t j = name_hash(x, a, b, len);
+        while (x->names[j].v) j = (j + 1) & (cap - 1);
+        x->names[j] = (name_slot){a, b, (uint32_t)len, pl[i].v};
+    }
+    x->fast = true;
+    rc = 0;
+done:
+    vt_free(pl);
+    return rc;
+}
+
 vt_ingest *vt_ingest_new(const vt_schema *s, char **error) {
     vt_ingest *x = vt_calloc(1, sizeof *x);
     if (!x) goto oom;
     x->s = s;
     vt_strmap_init(&x->types);
+    vt_strmap_init(&x->long_names);
     x->tz = vt_tz_load(s->timezone ? s->timezone : "UTC");
     if (!x->tz) {
         if (error) {
@@ -75,7 +248,7 @@ vt_ingest *vt_ingest_new(const vt_schema *s, char **error) {
         if (s->events[i].nfields > x->maxfields) x->maxfields = s->events[i].nfields;
     }
     x->values = vt_calloc(x->maxfields + 1, sizeof *x->values);
-    if (!x->values) goto oom;
+    if (!x->values || names_init(x)) goto oom;
     return x;
 oom:
     vt_ingest_free(x);
@@ -87,6 +260,11 @@ void vt_ingest_free(vt_ingest *x) {
     if (!x) return;
     vt_tz_free(x->tz);
     vt_strmap_free(&x->types);
+    vt_strmap_free(&x->long_names);
+    vt_free(x->names);
+    vt_free(x->field_of);
+    vt_free(x->seen);
+    vt_free(x->kpat);
     vt_free(x->scratch);
     vt_free(x->values);
     vt_free(x->cols);
@@ -95,6 +273,25 @@ void vt_ingest_free(vt_ingest *x) {
 }
 
 /* ---- UTF-8 ------------------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0. */
+static size_t utf8_seq(const uint8_t *s, size_t len, size_t i) {
+    uint8_t c = s[i];
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07;
+    else return 0;
+    if (i + n >= len) return 0;
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[i + k] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (s[i + k] & 0x3F);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n + 1;
+}
 
 /* Offset of the first invalid byte, or len when the text is valid UTF-8. */
 static size_t utf8_check(const uint8_t *s, size_t len) {
@@ -108,25 +305,13 @@ static size_t utf8_check(const uint8_t *s, size_t len) {
             i += 8;
         }
         if (i >= len) break;
-        uint8_t c = s[i];
-        if (c < 0x80) {
+        if (s[i] < 0x80) {
             i++;
             continue;
         }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07;
-        else return i;
-        if (i + n >= len) return i;
-        for (size_t k = 1; k <= n; k++) {
-            if (i + k >= len || (s[i + k] & 0xC0) != 0x80) return i;
-            cp = cp << 6 | (s[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-            return i;
-        i += n + 1;
+        size_t n = utf8_seq(s, len, i);
+        if (!n) return i;
+        i += n;
     }
     return len;
 }
@@ -362,7 +547,7 @@ static int jobject(vt_ingest *x, const char *s, size_t len, const char **why) {
             if (jvalue(&j, m, 1)) break;
             for (size_t i = 0; i < x->nmem; i++)
                 if (x->mem[i].key_len == m->key_len && !memcmp(x->mem[i].key, m->key, m->key_len)) {
-                    *why = fail(x, "\"%s\" appears twice in the record", m->key);
+                    *why = fail(x, "\"%.*s\" appears twice in the record", (int)(m->key_len > 60 ? 60 : m->key_len), m->key);
                     return -1;
                 }
             x->nmem++;
@@ -456,10 +641,36 @@ static int parse_duration(const char *s, size_t len, int64_t *out) {
     return 0;
 }
 
+static inline unsigned digit(char c) { return (unsigned)(unsigned char)c - '0'; }
+
 static int parse_time(vt_ingest *x, const char *s, size_t len, int64_t *out) {
+    /* Records come mostly in time order, many on one day: for a UTC time of the common
+     * shape, YYYY-MM-DDTHH:MM:SSZ, the day of the last one is remembered, and a time on
+     * that day costs only its clock digits. */
+    uint64_t d0, d1;
+    if (len == 20) {
+        memcpy(&d0, s, 8);
+        memcpy(&d1, s + 3, 8);
+        if (x->day_set && d0 == x->day[0] && d1 == x->day[1] && s[13] == ':' && s[16] == ':' && s[19] == 'Z') {
+            unsigned h0 = digit(s[11]), h1 = digit(s[12]), m0 = digit(s[14]), m1 = digit(s[15]), s0 = digit(s[17]),
+                     s1 = digit(s[18]);
+            if ((h0 < 10) & (h1 < 10) & (m0 < 10) & (m1 < 10) & (s0 < 10) & (s1 < 10)) {
+                unsigned h = h0 * 10 + h1, mi = m0 * 10 + m1, se = s0 * 10 + s1;
+                if (h < 24 && mi < 60 && se < 60) {
+                    *out = x->day_start + h * 3600 + mi * 60 + se;
+                    return 0;
+                }
+            }
+        }
+    }
     int has_zone;
     if (vt_parse_timestamp(s, len, out, &has_zone, NULL)) return -1;
     if (!has_zone) *out = vt_tz_from_local(x->tz, *out);
+    else if (len == 20 && s[10] == 'T' && s[19] == 'Z') {
+        x->day[0] = d0, x->day[1] = d1;
+        x->day_start = vt_floordiv(*out, 86400) * 86400;
+        x->day_set = true;
+    }
     return 0;
 }
 
@@ -735,13 +946,251 @@ static int check_utf8(vt_ingest *x, const char *line, size_t len, const char **w
     return -1;
 }
 
-int vt_ingest_jsonl(vt_ingest *x, const char *line, size_t len, vt_inrec *rec, const char **why) {
+/* ---- the fast path ------------------------------------------------------------------ */
+
+/* A line is first read by fast_jsonl: one pass, keys interned to small integers, no
+ * message formatting. It accepts exactly the lines the full reader below accepts, with
+ * the same record, and hands anything else (a bad line, and the rarer shapes it does
+ * not know: "contact" as an object, a key field naming the contact, nested values) to
+ * the full reader, which then gives the reason. */
+#define BAIL (-2)
+
+static inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+static inline size_t skip_ws(const char *s, size_t len, size_t p) {
+    while (p < len && (unsigned char)s[p] <= ' ' && is_ws(s[p])) p++;
+    return p;
+}
+
+/* The string at s[*pp] (its opening quote): 0 when it points into the line, 1 when it
+ * was decoded into scratch (it had escapes), -1 when jstring would reject it or it is
+ * not valid UTF-8. `padded`: s[len] is below 0x20 and 16 bytes past it are readable,
+ * so a block scan stops by itself at the end of the line. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int fstr(vt_ingest *x, const char *s, size_t len, bool padded, size_t *pp, const char **out, size_t *olen) {
+    size_t start = *pp + 1, q = start;
+    for (;;) {
+#ifdef __SSE2__
+        if (padded || q + 16 <= len) {
+            const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + q));
+            /* a signed compare finds control bytes and bytes >= 0x80 (negative) at once */
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space)));
+            if (!m) {
+                q += 16;
+                continue;
+            }
+            q += (size_t)__builtin_ctz(m);
+        } else
+#endif
+        {
+            (void)padded;
+            while (q < len) {
+                unsigned char c = (unsigned char)s[q];
+                if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
+                q++;
+            }
+        }
+        if (q >= len) return -1;
+        unsigned char c = (unsigned char)s[q];
+        if (c == '"') {
+            *out = s + start;
+            *olen = q - start;
+            *pp = q + 1;
+            return 0;
+        }
+        if (c == '\\') {
+            if (scratch_reserve(x, 2 * len + 16)) return -1;
+            jscan j = {s, len, *pp, x, NULL};
+            if (jstring(&j, out, olen)) return -1;
+            size_t raw = j.p - 1 - q; /* the rest of the string as written */
+            if (utf8_check((const uint8_t *)s + q, raw) != raw) return -1;
+            *pp = j.p;
+            return 1;
+        }
+        if (c < 0x80) return -1;
+        size_t n = utf8_seq((const uint8_t *)s, len, q);
+        if (!n) return -1;
+        q += n;
+    }
+}
+
+/* As jnumber: the end of the number at s[p], or 0 when malformed. */
+static size_t fnum(const char *s, size_t len, size_t p) {
+    if (p < len && s[p] == '-') p++;
+    if (p >= len || s[p] < '0' || s[p] > '9') return 0;
+    if (s[p] == '0') p++;
+    else
+        while (p < len && s[p] >= '0' && s[p] <= '9') p++;
+    if (p < len && s[p] == '.') {
+        p++;
+        if (p >= len || s[p] < '0' || s[p] > '9') return 0;
+        while (p < len && s[p] >= '0' && s[p] <= '9') p++;
+    }
+    if (p < len && (s[p] == 'e' || s[p] == 'E')) {
+        p++;
+        if (p < len && (s[p] == '+' || s[p] == '-')) p++;
+        if (p >= len || s[p] < '0' || s[p] > '9') return 0;
+        while (p < len && s[p] >= '0' && s[p] <= '9') p++;
+    }
+    return p;
+}
+
+/* 0 accepted, 1 blank, BAIL for the full reader to decide. */
+static int fast_jsonl(vt_ingest *x, const char *s, size_t len, bool padded, vt_inrec *r) {
+    size_t p = 0;
+    p = skip_ws(s, len, p);
+    if (p == len) return 1;
+    if (!x->fast || s[p] != '{') return BAIL;
+    if (++x->stamp == 0) {
+        memset(x->seen, 0, x->nkeys * sizeof *x->seen);
+        x->stamp = 1;
+    }
+    x->scratch_used = 0;
+    const member *fixed[K_FIXED] = {NULL, NULL, NULL, NULL};
+    bool in_line = padded; /* false once a string was decoded into scratch */
+    size_t nm = 0;
+    p++;
+    for (;;) {
+        p = skip_ws(s, len, p);
+        if (p >= len || s[p] != '"' || nm == MAX_MEMBERS) return BAIL;
+        member *m = &x->mem[nm];
+        uint32_t kid = x->ids[nm];
+        int st;
+#ifdef __SSE2__
+        /* Lines of one kind tend to repeat their keys in order: try the last line's. */
+        const key_pattern *kp = &x->kpat[kid];
+        if (padded && kp->n &&
+            _mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)(s + p)),
+                              _mm_loadu_si128((const __m128i *)(const void *)kp->mask)),
+                _mm_loadu_si128((const __m128i *)(const void *)kp->pat))) == 0xFFFF) {
+            m->key = s + p + 1;
+            m->key_len = kp->n;
+            p += kp->n + 3;
+        } else
+#endif
+        {
+            st = fstr(x, s, len, padded, &p, &m->key, &m->key_len);
+            if (st < 0) return BAIL;
+            kid = (name_find(x, m->key, m->key_len, padded && st == 0) & 0xFFFF) - 1;
+            if (kid >= x->nkeys) return BAIL; /* not a name of this flow */
+            p = skip_ws(s, len, p);
+            if (p >= len || s[p] != ':') return BAIL;
+            p++;
+        }
+        if (x->seen[kid] == x->stamp) return BAIL; /* twice */
+        x->seen[kid] = x->stamp;
+        x->ids[nm] = (uint16_t)kid;
+        if (kid < K_FIXED) fixed[kid] = m;
+        p = skip_ws(s, len, p);
+        if (p >= len) return BAIL;
+        size_t start = p;
+        char c = s[p];
+        if (c == '"') {
+            m->kind = J_STR;
+            st = fstr(x, s, len, padded, &p, &m->val, &m->val_len);
+            if (st < 0) return BAIL;
+            if (st) in_line = false;
+        } else {
+            if (c == 't' && len - p >= 4 && !memcmp(s + p, "true", 4)) m->kind = J_TRUE, p += 4;
+            else if (c == 'f' && len - p >= 5 && !memcmp(s + p, "false", 5)) m->kind = J_FALSE, p += 5;
+            else if (c == 'n' && len - p >= 4 && !memcmp(s + p, "null", 4)) m->kind = J_NULL, p += 4;
+            else if (c == '-' || (c >= '0' && c <= '9')) {
+                m->kind = J_NUM;
+                if (!(p = fnum(s, len, p))) return BAIL;
+            } else {
+                return BAIL;
+            }
+            m->val = s + start;
+            m->val_len = p - start;
+        }
+        nm++;
+        p = skip_ws(s, len, p);
+        if (p < len && s[p] == ',') {
+            p++;
+            continue;
+        }
+        if (p < len && s[p] == '}') {
+            p++;
+            break;
+        }
+        return BAIL;
+    }
+    p = skip_ws(s, len, p);
+    if (p != len) return BAIL;
+
+    const member *type = fixed[K_TYPE], *contact = fixed[K_CONTACT], *at = fixed[K_AT], *id = fixed[K_ID];
+    if (!type || type->kind != J_STR || !at || at->kind != J_STR || !id || !id->val_len ||
+        (id->kind != J_STR && id->kind != J_NUM))
+        return BAIL;
+    uint32_t tv = name_find(x, type->val, type->val_len, in_line) >> 16;
+    if (!tv) return BAIL;
+    int t = (int)tv - 2;
+    memset(r, 0, sizeof *r);
+    r->key_field = -1;
+    r->type = t;
+    const vt_schema_field *fs;
+    uint32_t nf;
+    if (t == VT_INPUT_CONTACT) {
+        r->type_name = "contact";
+        fs = x->s->contact_fields;
+        nf = x->s->ncontact_fields;
+    } else {
+        r->type_name = x->s->events[t].name;
+        fs = x->s->events[t].fields;
+        nf = x->s->events[t].nfields;
+    }
+    if (parse_time(x, at->val, at->val_len, &r->at)) return BAIL;
+    r->id = id->val;
+    r->id_len = id->val_len;
+    if (contact) {
+        if ((contact->kind != J_STR && contact->kind != J_NUM) || !contact->val_len) return BAIL;
+        r->contact = contact->val;
+        r->contact_len = contact->val_len;
+    }
+    for (uint32_t i = 0; i < nf; i++) x->values[i] = (vt_value){0};
+    r->values = x->values;
+    r->nvalues = nf;
+    const int32_t *field_of = x->field_of + (size_t)(t + 1) * x->nkeys;
+    for (size_t i = 0; i < nm; i++) {
+        uint16_t kid = x->ids[i];
+        if (kid < K_FIXED) continue;
+        int32_t fi = field_of[kid];
+        if (fi < 0 || to_value(x, &fs[fi], &x->mem[i], false, &x->values[fi])) return BAIL;
+    }
+    if (t != VT_INPUT_CONTACT) {
+        for (uint32_t i = 0; i < nf; i++)
+            if (x->values[i].type == VT_V_NULL) return BAIL;
+    } else if (!r->contact) {
+        for (uint32_t i = 0; i < nf; i++)
+            if (fs[i].key && x->values[i].type == VT_V_TEXT) {
+                r->key_field = (int)i;
+                r->key = x->values[i].u.s.p;
+                r->key_len = x->values[i].u.s.len;
+                break;
+            }
+    }
+    if (!r->contact && r->key_field < 0) return BAIL;
+    return 0;
+}
+
+static int jsonl_line(vt_ingest *x, const char *line, size_t len, bool padded, vt_inrec *rec, const char **why) {
+    int st = fast_jsonl(x, line, len, padded, rec);
+    if (st != BAIL) return st;
     if (blank(line, len)) return 1;
     if (check_utf8(x, line, len, why)) return -1;
     if (scratch_reserve(x, 2 * len + 16)) return *why = "out of memory", -1;
     x->scratch_used = 0;
     if (jobject(x, line, len, why)) return -1;
     return build_record(x, false, rec, why);
+}
+
+int vt_ingest_jsonl(vt_ingest *x, const char *line, size_t len, vt_inrec *rec, const char **why) {
+    return jsonl_line(x, line, len, false, rec, why);
 }
 
 /* ---- CSV --------------------------------------------------------------------------- */
@@ -839,18 +1288,36 @@ typedef struct reader {
     bool eof;
 } reader;
 
-/* Next line (without its '\n') into r->line. 1 = got one, 0 = end, -1 = read error.
- * *too_long is set when the line exceeded the limit (its text is then dropped). With
- * `csv_quotes`, a newline inside an open quoted cell continues the record. */
-static int next_line(reader *r, size_t *out_len, bool *too_long, bool csv_quotes) {
+/* Read-ahead past a buffer's bytes, kept zero: the fast path may load 16 bytes past the
+ * end of a line (see fstr). */
+#define READ_PAD 32
+#define READ_BUF (1u << 16)
+
+static void pad_line(reader *r, size_t n) {
+    if (r->line) memset(r->line + n, 0, 16);
+}
+
+/* Next line (without its '\n') in *out: in the read buffer when it lies wholly there,
+ * else copied into r->line. 1 = got one, 0 = end, -1 = read error. Either way s[len] is
+ * '\n' or 0 and 16 bytes past it are readable. *too_long is set when the line exceeded
+ * the limit (its text is then dropped). With `csv_quotes`, a newline inside an open
+ * quoted cell continues the record. */
+static int next_line(reader *r, const char **out, size_t *out_len, bool *too_long, bool csv_quotes) {
     size_t n = 0;
     bool in_quote = false;
     *too_long = false;
     for (;;) {
         if (r->pos == r->len) {
-            if (r->eof) return n || *too_long ? (*out_len = n, 1) : 0;
-            r->len = fread(r->buf, 1, 1 << 16, r->f);
+            if (r->eof) {
+                if (!n && !*too_long) return 0;
+                pad_line(r, n);
+                *out = r->line;
+                *out_len = n;
+                return 1;
+            }
+            r->len = fread(r->buf, 1, READ_BUF, r->f);
             r->pos = 0;
+            memset(r->buf + r->len, 0, READ_PAD);
             if (r->len == 0) {
                 if (ferror(r->f)) return -1;
                 r->eof = true;
@@ -868,13 +1335,19 @@ static int next_line(reader *r, size_t *out_len, bool *too_long, bool csv_quotes
             nl = memchr(start, '\n', (size_t)(end - start));
         }
         size_t take = (size_t)((nl ? nl : end) - start);
+        if (nl && !n && !*too_long && take <= VT_INGEST_MAX_LINE) { /* no copy */
+            r->pos += take + 1;
+            *out = start;
+            *out_len = take;
+            return 1;
+        }
         if (!*too_long) {
             if (n + take > VT_INGEST_MAX_LINE) {
                 *too_long = true;
             } else {
-                if (n + take + 1 > r->line_cap) {
+                if (n + take + 17 > r->line_cap) {
                     size_t cap = r->line_cap ? r->line_cap : 4096;
-                    while (cap < n + take + 1) cap *= 2;
+                    while (cap < n + take + 17) cap *= 2;
                     char *p = vt_realloc(r->line, cap);
                     if (!p) return -1;
                     r->line = p;
@@ -887,6 +1360,8 @@ static int next_line(reader *r, size_t *out_len, bool *too_long, bool csv_quotes
         r->pos += take;
         if (nl) {
             r->pos++;
+            pad_line(r, n);
+            *out = r->line;
             *out_len = *too_long ? 0 : n;
             return 1;
         }
@@ -911,7 +1386,7 @@ int vt_ingest_file(vt_ingest *x, const char *path, const vt_ingest_sink *sink, c
         }
         return -1;
     }
-    r.buf = vt_malloc(1 << 16);
+    r.buf = vt_malloc(READ_BUF + READ_PAD);
     int rc = 0;
     if (!r.buf) {
         rc = -1;
@@ -932,7 +1407,8 @@ int vt_ingest_file(vt_ingest *x, const char *path, const vt_ingest_sink *sink, c
     for (;;) {
         size_t len;
         bool too_long;
-        int got = next_line(&r, &len, &too_long, csv);
+        const char *line = NULL;
+        int got = next_line(&r, &line, &len, &too_long, csv);
         if (got < 0) {
             rc = -1;
             if (error) {
@@ -944,7 +1420,7 @@ int vt_ingest_file(vt_ingest *x, const char *path, const vt_ingest_sink *sink, c
         if (!got) break;
         lineno = next_no;
         if (csv) /* CSV rows may span lines; a JSONL line never holds a '\n' */
-            for (const char *nl = r.line, *end = r.line + len; (nl = memchr(nl, '\n', (size_t)(end - nl))); nl++) next_no++;
+            for (const char *nl = line, *end = line + len; (nl = memchr(nl, '\n', (size_t)(end - nl))); nl++) next_no++;
         next_no++;
         const char *why = NULL;
         vt_inrec rec;
@@ -953,17 +1429,17 @@ int vt_ingest_file(vt_ingest *x, const char *path, const vt_ingest_sink *sink, c
             why = fail(x, "the line is longer than %u bytes", VT_INGEST_MAX_LINE);
             st = -1;
         } else if (header) {
-            if (blank(r.line, len)) continue;
-            st = vt_ingest_csv_header(x, r.line, len, &why);
+            if (blank(line, len)) continue;
+            st = vt_ingest_csv_header(x, line, len, &why);
             if (st == 0) {
                 header = false;
                 continue;
             }
         } else {
-            st = csv ? vt_ingest_csv_row(x, r.line, len, &rec, &why) : vt_ingest_jsonl(x, r.line, len, &rec, &why);
+            st = csv ? vt_ingest_csv_row(x, line, len, &rec, &why) : jsonl_line(x, line, len, true, &rec, &why);
         }
         if (st == 1) continue;
-        if (st < 0) rc = sink->reject(sink->ud, name, lineno, why, too_long ? "" : r.line, too_long ? 0 : len);
+        if (st < 0) rc = sink->reject(sink->ud, name, lineno, why, too_long ? "" : line, too_long ? 0 : len);
         else rc = sink->record(sink->ud, &rec, name, lineno);
         if (rc) break;
         if (header && st < 0) break; /* a CSV without a readable header: nothing else can be read */

@@ -24,7 +24,12 @@ static uint64_t get64(const uint8_t *p) {
 
 long vt_payload_encode(const vt_schema *s, const vt_schema_field *fs, uint32_t nf, const vt_value *vals,
                        uint8_t **buf, size_t *cap) {
-    size_t n = 0;
+    return vt_payload_encode_at(s, fs, nf, vals, buf, cap, 0);
+}
+
+long vt_payload_encode_at(const vt_schema *s, const vt_schema_field *fs, uint32_t nf, const vt_value *vals,
+                          uint8_t **buf, size_t *cap, size_t at) {
+    size_t n = at;
     for (uint32_t i = 0; i < nf; i++) {
         const vt_value *v = &vals[i];
         if (v->type == VT_V_NULL) continue;
@@ -41,7 +46,8 @@ long vt_payload_encode(const vt_schema *s, const vt_schema_field *fs, uint32_t n
         switch (v->type) {
         case VT_V_BOOL: *p++ = v->u.b; break;
         case VT_V_TEXT:
-            for (int k = 0; k < 4; k++) *p++ = (uint8_t)(v->u.s.len >> (8 * k));
+            p[0] = (uint8_t)v->u.s.len, p[1] = (uint8_t)(v->u.s.len >> 8), p[2] = (uint8_t)(v->u.s.len >> 16),
+            p[3] = (uint8_t)(v->u.s.len >> 24), p += 4;
             memcpy(p, v->u.s.p, v->u.s.len);
             p += v->u.s.len;
             break;
@@ -64,25 +70,30 @@ long vt_payload_encode(const vt_schema *s, const vt_schema_field *fs, uint32_t n
         }
         n = (size_t)(p - *buf);
     }
-    return (long)n;
+    return (long)(n - at);
 }
 
 int vt_payload_decode(const vt_schema *s, const vt_schema_field *fs, uint32_t nf, const uint8_t *p, size_t len,
                       vt_value *vals) {
     memset(vals, 0, nf * sizeof *vals);
     const uint8_t *e = p + len;
+    uint32_t next = 0;
     while (p < e) {
         size_t nl = *p++;
         if ((size_t)(e - p) < nl + 1) return -1;
         const char *name = (const char *)p;
         p += nl;
         uint8_t type = *p++;
+        /* Fields are encoded in declaration order: try the one after the last first. */
         int fi = -1;
-        for (uint32_t i = 0; i < nf; i++)
-            if (!strncmp(fs[i].name, name, nl) && fs[i].name[nl] == 0) {
-                fi = (int)i;
-                break;
-            }
+        if (next < nf && !strncmp(fs[next].name, name, nl) && fs[next].name[nl] == 0) fi = (int)next;
+        else
+            for (uint32_t i = 0; i < nf; i++)
+                if (!strncmp(fs[i].name, name, nl) && fs[i].name[nl] == 0) {
+                    fi = (int)i;
+                    break;
+                }
+        if (fi >= 0) next = (uint32_t)fi + 1;
         vt_value v;
         memset(&v, 0, sizeof v);
         v.type = type;

@@ -47,19 +47,33 @@ static void rb_put(rowbuf *w, const char *s, size_t n) {
 
 /* Printable ASCII without quote or backslash is written as is; anything else (escapes,
  * UTF-8, invalid bytes) goes through vt_json_str so the bytes stay the same. */
+static bool plain(const char *s, size_t n) {
+    /* eight bytes at a time: none below 0x20, none 0x7F or above, no '"', no '\\' */
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v, q, b;
+        memcpy(&v, s + i, 8);
+        q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+        if ((((v - ones * 0x20) & ~v) | ((v + ones) | v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) return false;
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') return false;
+    }
+    return true;
+}
+
 static void rb_str(rowbuf *w, const char *s) {
     if (!s) {
         rb_put(w, "null", 4);
         return;
     }
-    size_t n = 0;
-    for (; s[n]; n++) {
-        unsigned char c = (unsigned char)s[n];
-        if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') {
-            rb_flush(w);
-            vt_json_str(w->out, s, strlen(s));
-            return;
-        }
+    size_t n = strlen(s);
+    if (!plain(s, n)) {
+        rb_flush(w);
+        vt_json_str(w->out, s, n);
+        return;
     }
     rb_put(w, "\"", 1);
     rb_put(w, s, n);

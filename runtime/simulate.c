@@ -20,23 +20,34 @@ typedef struct mrec {
     uint32_t id_len, plen;
 } mrec;
 
+/* The ids accepted so far. A slot holds the id's hash tag and its record's index + 1:
+ * the id itself is read from the record's bytes, so it is stored once, and a new id
+ * costs one probe of this table and nothing else. */
+typedef struct idset {
+    uint64_t *slots; /* 0 = empty */
+    size_t cap, count;
+} idset;
+
 typedef struct sctx {
     const vt_schema *s;
     vt_sim_stats *stats;
     FILE *errs, *out;
-    vt_strmap ids, contacts, keys;
+    idset ids;
+    vt_strmap contacts, keys;
     const char **names;   /* contact index -> id */
     size_t nnames, names_cap;
     mrec *recs;
     size_t nrecs, recs_cap;
     uint8_t *bytes;
     size_t nbytes, bytes_cap;
-    uint8_t *pay;
-    size_t pay_cap;
     char *keybuf;
     size_t keybuf_cap;
     int64_t max_at;
     bool oom;
+    /* on_record: the last record appended awaits its duplicate check and contact */
+    bool pending;
+    size_t pending_clen;
+    uint64_t pending_hash, pending_chash; /* of its id, of its contact's id */
 } sctx;
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
@@ -50,10 +61,52 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem) {
     return 0;
 }
 
-static int contact_index(sctx *c, const char *id, size_t len, uint32_t *out) {
+static int ids_resize(sctx *c, size_t ncap) {
+    uint64_t *ns = vt_calloc(ncap, sizeof *ns);
+    if (!ns) return -1;
+    for (size_t i = 0; i < c->ids.cap; i++) {
+        uint64_t sl = c->ids.slots[i];
+        if (!sl) continue;
+        const mrec *m = &c->recs[(uint32_t)sl - 1];
+        size_t j = vt_strmap_hash((const char *)c->bytes + m->off, m->id_len) & (ncap - 1);
+        while (ns[j]) j = (j + 1) & (ncap - 1);
+        ns[j] = sl;
+    }
+    vt_free(c->ids.slots);
+    c->ids.slots = ns;
+    c->ids.cap = ncap;
+    return 0;
+}
+
+/* Room for n ids without growing; 0 or -1. */
+static int ids_reserve(sctx *c, size_t n) {
+    size_t cap = c->ids.cap ? c->ids.cap : 1024;
+    while ((n + 1) * 4 > cap * 3) cap *= 2;
+    return cap == c->ids.cap ? 0 : ids_resize(c, cap);
+}
+
+/* 1 when the id (hash h) was accepted before; else 0 with *slot where it goes and *tag
+ * for it. */
+static int ids_find(const sctx *c, const char *id, size_t len, uint64_t h, size_t *slot, uint64_t *tag) {
+    *tag = h >> 32 << 32;
+    size_t mask = c->ids.cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        uint64_t sl = c->ids.slots[i];
+        if (!sl) {
+            *slot = i;
+            return 0;
+        }
+        if (sl >> 32 == h >> 32) {
+            const mrec *m = &c->recs[(uint32_t)sl - 1];
+            if (m->id_len == len && !memcmp(c->bytes + m->off, id, len)) return 1;
+        }
+    }
+}
+
+static int contact_index(sctx *c, const char *id, size_t len, uint64_t hash, uint32_t *out) {
     uint32_t existing;
     const char *stored;
-    int r = vt_strmap_put(&c->contacts, id, len, (uint32_t)c->nnames, &existing, &stored);
+    int r = vt_strmap_put_hashed(&c->contacts, id, len, hash, (uint32_t)c->nnames, &existing, &stored);
     if (r < 0) return -1;
     if (r == 0) {
         *out = existing;
@@ -75,18 +128,92 @@ static const char *key_of(sctx *c, const char *field, const char *v, size_t vl, 
     return c->keybuf;
 }
 
+/* Appends the record (id, payload) to recs/bytes, for contact ci. 0 or -1. */
+static int append(sctx *c, const vt_inrec *r, uint32_t ci) {
+    const vt_schema_field *fs = r->type == VT_INPUT_CONTACT ? c->s->contact_fields : c->s->events[r->type].fields;
+    /* The id (NUL-terminated), then the payload encoded in place after it. */
+    if (r->id_len > UINT32_MAX || c->nrecs >= UINT32_MAX - 1 ||
+        grow((void **)&c->recs, &c->recs_cap, c->nrecs + 1, sizeof *c->recs) ||
+        grow((void **)&c->bytes, &c->bytes_cap, c->nbytes + r->id_len + 1, 1))
+        return -1;
+    memcpy(c->bytes + c->nbytes, r->id, r->id_len);
+    c->bytes[c->nbytes + r->id_len] = 0;
+    long plen = vt_payload_encode_at(c->s, fs, r->nvalues, r->values, &c->bytes, &c->bytes_cap, c->nbytes + r->id_len + 1);
+    if (plen < 0 || (uint64_t)plen > UINT32_MAX) return -1;
+    mrec *m = &c->recs[c->nrecs++];
+    m->contact = ci;
+    m->type = r->type;
+    m->at = r->at;
+    m->off = c->nbytes;
+    m->id_len = (uint32_t)r->id_len;
+    m->plen = (uint32_t)plen;
+    c->nbytes += r->id_len + 1 + (size_t)plen;
+    return 0;
+}
+
+static void accepted(sctx *c, uint64_t tag, size_t slot, int64_t at) {
+    c->ids.slots[slot] = tag | c->nrecs; /* the last record's index + 1 */
+    c->ids.count++;
+    if (c->stats->accepted++ == 0 || at > c->max_at) c->max_at = at;
+}
+
+/* Decides on the pending record (the last one appended): a duplicate is taken back;
+ * otherwise its contact is looked up (its id copied after the record's bytes). By now,
+ * one line later, the slots both lookups touch have been loaded. 0 or -1. */
+static int finish_pending(sctx *c) {
+    if (!c->pending) return 0;
+    c->pending = false;
+    mrec *m = &c->recs[c->nrecs - 1];
+    size_t slot;
+    uint64_t tag;
+    if (ids_reserve(c, c->ids.count + 1)) return -1;
+    if (ids_find(c, (const char *)c->bytes + m->off, m->id_len, c->pending_hash, &slot, &tag)) {
+        c->nrecs--;
+        c->nbytes = m->off;
+        c->stats->duplicates++;
+        return 0;
+    }
+    uint32_t ci;
+    if (contact_index(c, (const char *)c->bytes + c->nbytes, c->pending_clen, c->pending_chash, &ci)) return -1;
+    m = &c->recs[c->nrecs - 1];
+    m->contact = ci;
+    accepted(c, tag, slot, m->at);
+    return 0;
+}
+
 static int on_record(void *ud, const vt_inrec *r, const char *file, uint64_t line) {
     (void)file, (void)line;
     sctx *c = ud;
-    int d = vt_strmap_put(&c->ids, r->id, r->id_len, 0, NULL, NULL);
-    if (d < 0) return c->oom = true, -1;
-    if (d == 0) {
+    if (finish_pending(c)) return c->oom = true, -1;
+    /* The common record, an event naming its contact by id, is appended at once and
+     * decided on at the next record: the id set and the contact map are large and read
+     * at random, so their slots are requested now and used one line later. */
+    if (r->contact && r->type != VT_INPUT_CONTACT) {
+        if (append(c, r, 0) || grow((void **)&c->bytes, &c->bytes_cap, c->nbytes + r->contact_len, 1))
+            return c->oom = true, -1;
+        memcpy(c->bytes + c->nbytes, r->contact, r->contact_len);
+        c->pending = true;
+        c->pending_clen = r->contact_len;
+        c->pending_hash = vt_strmap_hash(r->id, r->id_len);
+        c->pending_chash = vt_strmap_hash(r->contact, r->contact_len);
+        if (ids_reserve(c, c->ids.count + 1)) return c->oom = true, -1;
+#if defined(__GNUC__)
+        __builtin_prefetch(&c->ids.slots[c->pending_hash & (c->ids.cap - 1)]);
+        if (c->contacts.cap) __builtin_prefetch(&c->contacts.slots[c->pending_chash & (c->contacts.cap - 1)]);
+#endif
+        return 0;
+    }
+    size_t slot;
+    uint64_t tag;
+    if (ids_reserve(c, c->ids.count + 1)) return c->oom = true, -1;
+    if (ids_find(c, r->id, r->id_len, vt_strmap_hash(r->id, r->id_len), &slot, &tag)) {
         c->stats->duplicates++;
         return 0;
     }
     uint32_t ci;
     if (r->contact) {
-        if (contact_index(c, r->contact, r->contact_len, &ci)) return c->oom = true, -1;
+        if (contact_index(c, r->contact, r->contact_len, vt_strmap_hash(r->contact, r->contact_len), &ci))
+            return c->oom = true, -1;
     } else {
         size_t kl;
         const char *k = key_of(c, c->s->contact_fields[r->key_field].name, r->key, r->key_len, &kl);
@@ -95,7 +222,7 @@ static int on_record(void *ud, const vt_inrec *r, const char *file, uint64_t lin
         if (known >= 0) {
             ci = (uint32_t)known;
         } else {
-            if (contact_index(c, r->key, r->key_len, &ci)) return c->oom = true, -1;
+            if (contact_index(c, r->key, r->key_len, vt_strmap_hash(r->key, r->key_len), &ci)) return c->oom = true, -1;
             k = key_of(c, c->s->contact_fields[r->key_field].name, r->key, r->key_len, &kl);
             if (!k || vt_strmap_put(&c->keys, k, kl, ci, NULL, NULL) < 0) return c->oom = true, -1;
         }
@@ -107,24 +234,8 @@ static int on_record(void *ud, const vt_inrec *r, const char *file, uint64_t lin
                 const char *k = key_of(c, c->s->contact_fields[i].name, r->values[i].u.s.p, r->values[i].u.s.len, &kl);
                 if (!k || vt_strmap_put(&c->keys, k, kl, ci, NULL, NULL) < 0) return c->oom = true, -1;
             }
-    const vt_schema_field *fs = r->type == VT_INPUT_CONTACT ? c->s->contact_fields : c->s->events[r->type].fields;
-    long plen = vt_payload_encode(c->s, fs, r->nvalues, r->values, &c->pay, &c->pay_cap);
-    if (plen < 0 || r->id_len > UINT32_MAX) return c->oom = true, -1;
-    if (grow((void **)&c->recs, &c->recs_cap, c->nrecs + 1, sizeof *c->recs) ||
-        grow((void **)&c->bytes, &c->bytes_cap, c->nbytes + r->id_len + 1 + (size_t)plen, 1))
-        return c->oom = true, -1;
-    mrec *m = &c->recs[c->nrecs++];
-    m->contact = ci;
-    m->type = r->type;
-    m->at = r->at;
-    m->off = c->nbytes;
-    m->id_len = (uint32_t)r->id_len;
-    m->plen = (uint32_t)plen;
-    memcpy(c->bytes + c->nbytes, r->id, r->id_len);
-    c->bytes[c->nbytes + r->id_len] = 0;
-    memcpy(c->bytes + c->nbytes + r->id_len + 1, c->pay, (size_t)plen);
-    c->nbytes += r->id_len + 1 + (size_t)plen;
-    if (c->stats->accepted++ == 0 || r->at > c->max_at) c->max_at = r->at;
+    if (append(c, r, ci)) return c->oom = true, -1;
+    accepted(c, tag, slot, r->at);
     return 0;
 }
 
@@ -153,7 +264,6 @@ int vt_simulate(const vt_program *p, const char *const *paths, size_t npaths, in
                 FILE *contacts_out, FILE *errs, vt_sim_stats *stats, char **error) {
     memset(stats, 0, sizeof *stats);
     sctx c = {.s = vt_program_schema(p), .stats = stats, .errs = errs, .out = out};
-    vt_strmap_init(&c.ids);
     vt_strmap_init(&c.contacts);
     vt_strmap_init(&c.keys);
     int result = -1;
@@ -173,14 +283,18 @@ int vt_simulate(const vt_program *p, const char *const *paths, size_t npaths, in
         if (strcmp(paths[i], "-") && stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode)) bytes += (size_t)sb.st_size;
     }
     size_t guess = bytes / 100;
-    if (guess > 1024 && (vt_strmap_reserve(&c.ids, guess) || grow((void **)&c.recs, &c.recs_cap, guess, sizeof *c.recs)))
+    if (guess > 1024 && (ids_reserve(&c, guess) || grow((void **)&c.recs, &c.recs_cap, guess, sizeof *c.recs)))
         goto oom;
+    /* The records' bytes (id + payload) are a fraction of their lines: reserving a third
+     * of the input saves copying them at each doubling (untouched pages cost nothing).
+     * Only a hint: when it fails, the buffer grows as usual. */
+    if (guess > 1024) (void)grow((void **)&c.bytes, &c.bytes_cap, bytes / 3, 1);
     for (size_t i = 0; i < npaths; i++)
         if (vt_ingest_file(x, paths[i], &sink, error)) {
             if (c.oom && error) *error = vt_strdup("out of memory");
             goto out;
         }
-    vt_free(c.pay), c.pay = NULL;
+    if (finish_pending(&c)) goto oom;
     stats->until = until == INT64_MIN ? (stats->accepted ? c.max_at : 0) : until;
     /* Group by contact (counting sort), inputs by (at, seq). */
     size_t nc = c.nnames, nr = c.nrecs;
@@ -209,8 +323,12 @@ int vt_simulate(const vt_program *p, const char *const *paths, size_t npaths, in
             for (uint32_t i = start[ci + 1]; i < start[ci + 2]; i++) __builtin_prefetch(c.bytes + c.recs[idx[i]].off);
         if (grow((void **)&ins, &ins_cap, n + 1, sizeof *ins) || grow((void **)&tg, &tg_cap, n + 1, sizeof *tg))
             goto oom;
-        for (size_t i = 0; i < n; i++) tg[i] = (timed){c.recs[g[i]].at, g[i]};
-        qsort(tg, n, sizeof *tg, by_time);
+        bool sorted = true; /* inputs mostly come in time order: then there is nothing to sort */
+        for (size_t i = 0; i < n; i++) {
+            tg[i] = (timed){c.recs[g[i]].at, g[i]};
+            if (i && tg[i].at < tg[i - 1].at) sorted = false;
+        }
+        if (!sorted) qsort(tg, n, sizeof *tg, by_time);
         for (size_t i = 0; i < n; i++) {
             const mrec *m = &c.recs[tg[i].i];
             ins[i] = (vt_run_in){m->type, m->at, (int64_t)tg[i].i, (const char *)c.bytes + m->off,
@@ -233,7 +351,7 @@ out:
     vt_runner_free(r);
     vt_ingest_free(x);
     vt_free(tg), vt_free(start), vt_free(idx), vt_free(ins);
-    vt_strmap_free(&c.ids), vt_strmap_free(&c.contacts), vt_strmap_free(&c.keys);
-    vt_free(c.names), vt_free(c.recs), vt_free(c.bytes), vt_free(c.pay), vt_free(c.keybuf);
+    vt_free(c.ids.slots), vt_strmap_free(&c.contacts), vt_strmap_free(&c.keys);
+    vt_free(c.names), vt_free(c.recs), vt_free(c.bytes), vt_free(c.keybuf);
     return result;
 }

@@ -211,3 +211,169 @@ Test(ingest, out_of_memory_at_any_point_is_an_error) {
         vt_free(err);
     }
 }
+
+/* What becomes of one line, as a person would see it: accepted with its time, id and
+ * role, or rejected with the reason. */
+static void outcome(char *out, size_t cap, int st, const vt_inrec *r, const char *why) {
+    if (st == 1) snprintf(out, cap, "blank");
+    else if (st < 0) snprintf(out, cap, "rejected: %s", why);
+    else
+        snprintf(out, cap, "accepted: at=%lld id=%.*s role=%.*s", (long long)r->at, (int)r->id_len, r->id,
+                 r->values[1].type == VT_V_TEXT ? (int)r->values[1].u.s.len : 4,
+                 r->values[1].type == VT_V_TEXT ? r->values[1].u.s.p : "none");
+}
+
+static size_t with_role(char *buf, size_t cap, const char *role) {
+    return (size_t)snprintf(buf, cap, "{\"type\":\"contact\",\"contact\":\"c-1\",\"at\":\"2026-01-02T09:00:00Z\",\"id\":\"k\",\"role\":\"%s\"}",
+             role);
+}
+#define ROLE_AT 79 /* offset of the role's text in with_role's line */
+
+/* Strings are scanned 16 bytes at a time: escapes, non-ASCII text, and bad bytes read
+ * the same at every offset of a block. */
+Test(ingest, text_reads_the_same_at_every_offset) {
+    vt_ingest *x = reader();
+    char role[128], line[256], want[128];
+    vt_inrec r;
+    const char *why;
+    for (int k = 0; k < 34; k++) {
+        memset(role, 'a', (size_t)k);
+        strcpy(role + k, "\\u00e9\\\"x\\\\");
+        int st = vt_ingest_jsonl(x, line, with_role(line, sizeof line, role), &r, &why);
+        cr_assert_eq(st, 0, "k=%d: %s", k, st ? why : "");
+        memset(want, 'a', (size_t)k);
+        strcpy(want + k, "\xc3\xa9\"x\\");
+        cr_expect_eq(r.values[1].u.s.len, strlen(want), "k=%d", k);
+        cr_expect_eq(memcmp(r.values[1].u.s.p, want, strlen(want)), 0, "k=%d", k);
+
+        strcpy(role + k, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z");
+        st = vt_ingest_jsonl(x, line, with_role(line, sizeof line, role), &r, &why);
+        cr_assert_eq(st, 0, "k=%d: %s", k, st ? why : "");
+        cr_expect_eq(r.values[1].u.s.len, strlen(role), "k=%d", k);
+        cr_expect_eq(memcmp(r.values[1].u.s.p, role, strlen(role)), 0, "k=%d", k);
+
+        /* a cut sequence, a surrogate, a code point past U+10FFFF, an overlong form */
+        static const char *const bad[] = {"\xc3zzzzzzzzzzzzzzzzzz", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe0\x80\xaf", "\xff"};
+        for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
+            strcpy(role + k, bad[b]);
+            st = vt_ingest_jsonl(x, line, with_role(line, sizeof line, role), &r, &why);
+            char msg[80];
+            snprintf(msg, sizeof msg, "not valid UTF-8 (byte %d)", ROLE_AT + k + 1);
+            cr_expect_eq(st, -1, "k=%d bad=%zu accepted", k, b);
+            if (st == -1) cr_expect(strstr(why, msg) != NULL, "k=%d bad=%zu: %s", k, b, why);
+        }
+        strcpy(role + k, "\x1f");
+        st = vt_ingest_jsonl(x, line, with_role(line, sizeof line, role), &r, &why);
+        char msg[80];
+        snprintf(msg, sizeof msg, "a control character inside a text value at column %d", ROLE_AT + k + 1);
+        cr_expect_eq(st, -1, "k=%d", k);
+        if (st == -1) cr_expect(strstr(why, msg) != NULL, "k=%d: %s", k, why);
+    }
+    vt_ingest_free(x);
+}
+
+/* Every shape of time SPEC §9 accepts, and near misses of the common one. */
+Test(ingest, times_of_every_accepted_shape) {
+    static const struct { const char *at; long long want; } ok[] = {
+        {"2026-01-02T09:00:00Z", 1767344400},      {"2026-01-02", 1767308400}, /* Rome's midnight */
+        {"2026-01-02T09:30", 1767342600},          {"2026-01-02T09:30:00", 1767342600},
+        {"2026-01-02 09:30:00Z", 1767346200},      {"2026-01-02T09:30:00.123Z", 1767346200},
+        {"2026-01-02T09:30:00+02:00", 1767339000}, {"2026-01-02T09:30:00-05:30", 1767366000},
+        {"2024-02-29T23:59:59Z", 1709251199},      {"1970-01-01T00:00:00Z", 0},
+        {"2026-01-02T09:00:00Z", 1767344400},      {"2026-01-02T23:59:59Z", 1767398399}, /* the same day again */
+        {"2026-01-02T00:00:00Z", 1767312000},
+    };
+    static const char *const bad[] = {
+        "2026-02-29T00:00:00Z", "2026-13-02T09:00:00Z", "2026-00-02T09:00:00Z", "2026-01-32T09:00:00Z",
+        "2026-01-02T24:00:00Z", "2026-01-02T09:60:00Z", "2026-01-02T09:00:60Z", "2026-01-02T09:00:00z",
+        "2026-01-02T09:00:0AZ", "2026-01-02t09:00:00Z", "2026/01-02T09:00:00Z", "2026-01-02T09:00:00.Z",
+        "2026-01-02T09:00:00+2:00", "2026-01-02T09:00:00ZZ", "2026-1-02T09:00:00Z", "", "yesterday",
+        "2026-01-02T09-00:00Z", "2026-01-02T09:00-00Z", "2026-01-02T0::00:00Z", "2026-01-02T09:0/:00Z"};
+    vt_ingest *x = reader();
+    char line[256];
+    vt_inrec r;
+    const char *why;
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        snprintf(line, sizeof line, "{\"type\":\"unsubscribed\",\"contact\":\"c-1\",\"at\":\"%s\",\"id\":\"u\"}", ok[i].at);
+        int st = vt_ingest_jsonl(x, line, strlen(line), &r, &why);
+        cr_expect_eq(st, 0, "%s: %s", ok[i].at, st ? why : "");
+        if (!st) cr_expect_eq(r.at, ok[i].want, "%s: %lld", ok[i].at, (long long)r.at);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        /* a good time on the same day first: a remembered day must not let a bad one by */
+        snprintf(line, sizeof line, "{\"type\":\"unsubscribed\",\"contact\":\"c-1\",\"at\":\"%s\",\"id\":\"u\"}",
+                 "2026-01-02T08:00:00Z");
+        cr_assert_eq(vt_ingest_jsonl(x, line, strlen(line), &r, &why), 0);
+        snprintf(line, sizeof line, "{\"type\":\"unsubscribed\",\"contact\":\"c-1\",\"at\":\"%s\",\"id\":\"u\"}", bad[i]);
+        int st = vt_ingest_jsonl(x, line, strlen(line), &r, &why);
+        char msg[128];
+        snprintf(msg, sizeof msg, "\"at\": \"%s\" is not a real date and time", bad[i]);
+        cr_expect_eq(st, -1, "%s accepted", bad[i]);
+        if (st == -1) cr_expect(strstr(why, msg) != NULL, "%s: %s", bad[i], why);
+    }
+    vt_ingest_free(x);
+}
+
+typedef struct collected { char out[64][320]; int n; } collected;
+static int collect_rec(void *ud, const vt_inrec *r, const char *file, uint64_t line) {
+    (void)file, (void)line;
+    collected *c = ud;
+    if (c->n < 64) outcome(c->out[c->n++], sizeof c->out[0], 0, r, NULL);
+    return 0;
+}
+static int collect_rej(void *ud, const char *file, uint64_t line, const char *why, const char *text, size_t len) {
+    (void)file, (void)line, (void)text, (void)len;
+    collected *c = ud;
+    if (c->n < 64) outcome(c->out[c->n++], sizeof c->out[0], -1, NULL, why);
+    return 0;
+}
+
+/* A file is read in place from its read buffer; each line comes out as it does from
+ * memory, also at the end of the file without a final newline. */
+Test(ingest, a_file_reads_as_its_lines_do) {
+    static const char *const lines[] = {
+        "{\"type\":\"contact\",\"contact\":\"c-1\",\"at\":\"2026-01-02T09:00:00Z\",\"id\":\"k1\",\"role\":\"CMO\"}",
+        "{\"type\":\"contact\",\"contact\":\"c-1\",\"at\":\"2026-01-02T09:00:00Z\",\"id\":\"k2\",\"role\":\"a\\u00e9\"}",
+        " { \"id\" : \"k3\" , \"role\":\"x\", \"at\":\"2026-01-02\",\"type\":\"contact\",\"contact\":\"c-2\" } ",
+        "{\"type\":\"contact\",\"contact\":\"c-1\",\"at\":\"2026-01-02T09:00:00Z\",\"id\":\"k4\",\"role\":\"x\",\"role\":\"y\"}",
+        "{\"type\":\"contact\",\"contact\":\"c-1\",\"at\":\"2026-01-02T09:00:00Z\",\"id\":\"k5\",\"rol\":\"x\"}",
+        "{\"typ\\u0065\":\"contact\",\"contact\":\"c-1\",\"at\":\"2026-01-02T09:00:00Z\",\"id\":\"k6\",\"email\":\"e@x.it\"}",
+        "{\"type\":\"contact\",\"at\":\"2026-01-02T09:00:00Z\",\"id\":\"k7\",\"email\":\"e@x.it\"}",
+        "{\"type\":\"page_view\",\"email\":\"e@x.it\",\"at\":\"2026-01-02T09:00:00Z\",\"id\":17,\"url\":\"/a\"}",
+        "{\"type\":\"page_view\",\"contact\":\"c-1\",\"at\":\"2026-01-02T09:00:00Z\",\"id\":\"p2\"}",
+        "{\"type\":\"contact\",\"contact\":\"c-1\",\"at\":\"2026-01-02T09:00:00Z\",\"id\":\"k8\",\"role\":\"r\xc3\"}",
+        "",
+        "{\"type\":\"contact\",\"contact\":\"c-1\",\"at\":\"2026-01-02T09:00:00Z\",\"id\":\"k9\",\"role\":\"x\"} x",
+        "{\"type\":\"contact\",\"contact\":\"c-1\",\"at\":\"2026-01-02T09:00:00Z\",\"id\":\"k10\",\"role\":\"abcdefghijklmnopqrstu",
+    };
+    size_t n = sizeof lines / sizeof *lines;
+    char path[] = "/tmp/verity-lines-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_neq(fd, -1);
+    FILE *f = fdopen(fd, "w");
+    for (size_t i = 0; i < n; i++) fprintf(f, i + 1 < n ? "%s\n" : "%s", lines[i]);
+    fclose(f);
+    vt_ingest *x = reader();
+    static collected got;
+    memset(&got, 0, sizeof got);
+    vt_ingest_sink sink = {&got, collect_rec, collect_rej};
+    char *err = NULL;
+    cr_assert_eq(vt_ingest_file(x, path, &sink, &err), 0);
+    unlink(path);
+    int k = 0, accepted = 0;
+    for (size_t i = 0; i < n; i++) {
+        vt_inrec r;
+        const char *why = NULL;
+        int st = vt_ingest_jsonl(x, lines[i], strlen(lines[i]), &r, &why);
+        if (st == 1) continue;
+        accepted += st == 0;
+        char want[320];
+        outcome(want, sizeof want, st, &r, why);
+        cr_assert_lt(k, got.n, "line %zu missing from the file's", i);
+        cr_expect_str_eq(got.out[k], want, "line %zu", i);
+        k++;
+    }
+    cr_expect_eq(k, got.n);
+    cr_expect_eq(accepted, 6);
+    vt_ingest_free(x);
+}
