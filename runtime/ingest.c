@@ -12,76 +12,15 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
-/* A record has few members; more than this is not a record of ours. */
-#define MAX_MEMBERS 256
-#define MAX_DEPTH 64
+#include "ingest_internal.h"
 
-enum jkind { J_STR, J_NUM, J_TRUE, J_FALSE, J_NULL, J_OBJ, J_ARR };
+typedef struct pending_name {
+    const char *name;
+    uint32_t v;
+} pending_name;
 
-typedef struct member {
-    const char *key;
-    size_t key_len;
-    uint8_t kind;
-    const char *val; /* decoded text (J_STR), raw text otherwise */
-    size_t val_len;
-} member;
-
-/* An interned name: its bytes zero-padded into two words, and what it is as a key
- * (id + 1, 0 = no key) and as a record type (VT_INPUT_CONTACT / event index + 2, 0 =
- * no type), packed as key | type << 16. An empty slot has v == 0. */
-typedef struct name_slot {
-    uint64_t a, b;
-    uint32_t len, v;
-} name_slot;
-
-/* A key as it is usually written, `"name":`, zero-padded to 16 bytes with its mask
- * (n = 0: no pattern), to recognise the key a line most likely has next in one compare. */
-typedef struct key_pattern {
-    uint8_t pat[16], mask[16];
-    uint32_t n;
-} key_pattern;
-
-/* Key ids of the names every record may carry. */
-enum { K_TYPE, K_CONTACT, K_AT, K_ID, K_FIXED };
-
-struct vt_ingest {
-    const vt_schema *s;
-    vt_tz *tz;
-    vt_strmap types;       /* event name -> index */
-    char *scratch;         /* decoded strings of the current line */
-    size_t scratch_cap, scratch_used;
-    member mem[MAX_MEMBERS];
-    size_t nmem;
-    vt_value *values;
-    uint32_t maxfields;
-    char keybuf[64];
-    char msg[512];
-    /* The fast path (fast_jsonl): the names a line may use, interned at load. */
-    name_slot *names;      /* names of up to 16 bytes, open addressing */
-    unsigned names_shift;  /* index = hash >> shift */
-    vt_strmap long_names;  /* longer ones: the same packed value */
-    uint32_t nkeys;        /* key ids: the fixed names, then every field name */
-    int32_t *field_of;     /* [(type + 1) * nkeys + key id] = field index, or -1 */
-    uint32_t *seen, stamp; /* seen[key id] == stamp: the key is on this line */
-    uint16_t ids[MAX_MEMBERS]; /* key ids of the line's members (the last line's, before) */
-    key_pattern *kpat;     /* by key id */
-    bool fast;
-    /* parse_time: the day of the last UTC time ("YYYY-MM-DDT", as two overlapping words) */
-    bool day_set;
-    uint64_t day[2];
-    int64_t day_start;
-    /* CSV */
-    member *cols;          /* header names */
-    size_t ncols, cols_cap;
-    char *header;          /* owned copy of the header line */
-};
-
-static const char *fail(vt_ingest *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static const char *fail(vt_ingest *x, const char *fmt, ...) {
+const char *vt_ix_fail(vt_ingest *x, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(x->msg, sizeof x->msg, fmt, ap);
@@ -90,52 +29,6 @@ static const char *fail(vt_ingest *x, const char *fmt, ...) {
 }
 
 /* ---- interned names (the fast path's keys and record types) ------------------------ */
-
-/* Loads a name of up to 16 bytes as two zero-padded words. `padded`: 16 bytes from k
- * are readable, so two plain loads and a mask do (little-endian only). */
-static inline void name_words(const char *k, size_t n, bool padded, uint64_t *a, uint64_t *b) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (padded) {
-        memcpy(a, k, 8);
-        memcpy(b, k + 8, 8);
-        if (n < 8) *a &= n ? ~0ull >> (64 - 8 * n) : 0, *b = 0;
-        else if (n < 16) *b &= n > 8 ? ~0ull >> (64 - 8 * (n - 8)) : 0;
-        return;
-    }
-#else
-    (void)padded;
-#endif
-    char w[16] = {0};
-    memcpy(w, k, n);
-    memcpy(a, w, 8);
-    memcpy(b, w + 8, 8);
-}
-
-static inline size_t name_hash(const vt_ingest *x, uint64_t a, uint64_t b, size_t n) {
-    return (size_t)(((a ^ (b + n) * 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull) >> x->names_shift);
-}
-
-/* The packed value of a name (see name_slot), 0 when the flow has no such name. */
-static inline uint32_t name_find(const vt_ingest *x, const char *k, size_t n, bool padded) {
-    if (n > 16) {
-        int64_t v = vt_strmap_get(&x->long_names, k, n);
-        return v < 0 ? 0 : (uint32_t)v;
-    }
-    uint64_t a, b;
-    name_words(k, n, padded, &a, &b);
-    size_t mask = ((size_t)1 << (64 - x->names_shift)) - 1;
-    for (size_t i = name_hash(x, a, b, n);; i = (i + 1) & mask) {
-        const name_slot *e = &x->names[i];
-        if (!e->v) return 0;
-        if (e->a == a && e->b == b && e->len == n) return e->v;
-    }
-}
-
-typedef struct pending_name {
-    const char *name;
-    uint32_t v;
-} pending_name;
-
 static uint32_t *pending_slot(pending_name *p, size_t *n, const char *name) {
     for (size_t i = 0; i < *n; i++)
         if (!strcmp(p[i].name, name)) return &p[i].v;
@@ -275,7 +168,7 @@ void vt_ingest_free(vt_ingest *x) {
 /* ---- UTF-8 ------------------------------------------------------------------------ */
 
 /* Length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0. */
-static size_t utf8_seq(const uint8_t *s, size_t len, size_t i) {
+size_t vt_ix_utf8_seq(const uint8_t *s, size_t len, size_t i) {
     uint8_t c = s[i];
     size_t n;
     uint32_t cp;
@@ -294,7 +187,7 @@ static size_t utf8_seq(const uint8_t *s, size_t len, size_t i) {
 }
 
 /* Offset of the first invalid byte, or len when the text is valid UTF-8. */
-static size_t utf8_check(const uint8_t *s, size_t len) {
+size_t vt_ix_utf8_check(const uint8_t *s, size_t len) {
     size_t i = 0;
     while (i < len) {
         /* ASCII fast path, eight bytes at a time */
@@ -309,7 +202,7 @@ static size_t utf8_check(const uint8_t *s, size_t len) {
             i++;
             continue;
         }
-        size_t n = utf8_seq(s, len, i);
+        size_t n = vt_ix_utf8_seq(s, len, i);
         if (!n) return i;
         i += n;
     }
@@ -318,12 +211,6 @@ static size_t utf8_check(const uint8_t *s, size_t len) {
 
 /* ---- JSON scanning ---------------------------------------------------------------- */
 
-typedef struct jscan {
-    const char *s;
-    size_t len, p;
-    vt_ingest *x;
-    const char *err;
-} jscan;
 
 static void ws(jscan *j) {
     while (j->p < j->len && (j->s[j->p] == ' ' || j->s[j->p] == '\t' || j->s[j->p] == '\r' || j->s[j->p] == '\n'))
@@ -331,7 +218,7 @@ static void ws(jscan *j) {
 }
 
 static int jerr(jscan *j, const char *what) {
-    if (!j->err) j->err = fail(j->x, "not valid JSON: %s at column %zu", what, j->p + 1);
+    if (!j->err) j->err = vt_ix_fail(j->x, "not valid JSON: %s at column %zu", what, j->p + 1);
     return -1;
 }
 
@@ -351,7 +238,7 @@ static int hex4(const char *s, uint32_t *out) {
 
 /* A string at j->p (the opening quote). Without escapes (the common case) it points
  * into the line itself; otherwise it is decoded into scratch. */
-static int jstring(jscan *j, const char **out, size_t *olen) {
+int vt_ix_jstring(jscan *j, const char **out, size_t *olen) {
     vt_ingest *x = j->x;
     j->p++;
     size_t q = j->p;
@@ -465,7 +352,7 @@ static int jskip_container(jscan *j, int depth) {
             const char *k;
             size_t kl;
             if (j->p >= j->len || j->s[j->p] != '"') return jerr(j, "expected a name in quotes");
-            if (jstring(j, &k, &kl)) return -1;
+            if (vt_ix_jstring(j, &k, &kl)) return -1;
             ws(j);
             if (j->p >= j->len || j->s[j->p] != ':') return jerr(j, "expected `:` after a name");
             j->p++;
@@ -491,7 +378,7 @@ static int jvalue(jscan *j, member *m, int depth) {
     size_t start = j->p;
     if (c == '"') {
         m->kind = J_STR;
-        return jstring(j, &m->val, &m->val_len);
+        return vt_ix_jstring(j, &m->val, &m->val_len);
     }
     if (c == '{' || c == '[') {
         m->kind = c == '{' ? J_OBJ : J_ARR;
@@ -517,7 +404,7 @@ static int jobject(vt_ingest *x, const char *s, size_t len, const char **why) {
     x->nmem = 0;
     ws(&j);
     if (j.p >= len || s[j.p] != '{') {
-        *why = fail(x, "not valid JSON: a record must be an object `{...}` (column %zu)", j.p + 1);
+        *why = vt_ix_fail(x, "not valid JSON: a record must be an object `{...}` (column %zu)", j.p + 1);
         return -1;
     }
     j.p++;
@@ -528,7 +415,7 @@ static int jobject(vt_ingest *x, const char *s, size_t len, const char **why) {
         for (;;) {
             ws(&j);
             if (x->nmem == MAX_MEMBERS) {
-                *why = fail(x, "a record with more than %d names", MAX_MEMBERS);
+                *why = vt_ix_fail(x, "a record with more than %d names", MAX_MEMBERS);
                 return -1;
             }
             member *m = &x->mem[x->nmem];
@@ -536,7 +423,7 @@ static int jobject(vt_ingest *x, const char *s, size_t len, const char **why) {
                 jerr(&j, "expected a name in quotes");
                 break;
             }
-            if (jstring(&j, &m->key, &m->key_len)) break;
+            if (vt_ix_jstring(&j, &m->key, &m->key_len)) break;
             ws(&j);
             if (j.p >= len || s[j.p] != ':') {
                 jerr(&j, "expected `:` after a name");
@@ -547,7 +434,7 @@ static int jobject(vt_ingest *x, const char *s, size_t len, const char **why) {
             if (jvalue(&j, m, 1)) break;
             for (size_t i = 0; i < x->nmem; i++)
                 if (x->mem[i].key_len == m->key_len && !memcmp(x->mem[i].key, m->key, m->key_len)) {
-                    *why = fail(x, "\"%.*s\" appears twice in the record", (int)(m->key_len > 60 ? 60 : m->key_len), m->key);
+                    *why = vt_ix_fail(x, "\"%.*s\" appears twice in the record", (int)(m->key_len > 60 ? 60 : m->key_len), m->key);
                     return -1;
                 }
             x->nmem++;
@@ -575,7 +462,7 @@ static int jobject(vt_ingest *x, const char *s, size_t len, const char **why) {
     return 0;
 }
 
-static int scratch_reserve(vt_ingest *x, size_t need) {
+int vt_ix_scratch_reserve(vt_ingest *x, size_t need) {
     if (x->scratch_cap >= need) return 0;
     size_t cap = x->scratch_cap ? x->scratch_cap : 4096;
     while (cap < need) cap *= 2;
@@ -643,7 +530,7 @@ static int parse_duration(const char *s, size_t len, int64_t *out) {
 
 static inline unsigned digit(char c) { return (unsigned)(unsigned char)c - '0'; }
 
-static int parse_time(vt_ingest *x, const char *s, size_t len, int64_t *out) {
+int vt_ix_parse_time(vt_ingest *x, const char *s, size_t len, int64_t *out) {
     /* Records come mostly in time order, many on one day: for a UTC time of the common
      * shape, YYYY-MM-DDTHH:MM:SSZ, the day of the last one is remembered, and a time on
      * that day costs only its clock digits. */
@@ -675,7 +562,7 @@ static int parse_time(vt_ingest *x, const char *s, size_t len, int64_t *out) {
 }
 
 /* Converts member m to field f's type. `lenient` (CSV): every cell is text. */
-static const char *to_value(vt_ingest *x, const vt_schema_field *f, const member *m, bool lenient, vt_value *v) {
+const char *vt_ix_to_value(vt_ingest *x, const vt_schema_field *f, const member *m, bool lenient, vt_value *v) {
     memset(v, 0, sizeof *v);
     if (m->kind == J_NULL || (lenient && m->val_len == 0)) return NULL; /* not given */
     bool str = m->kind == J_STR;
@@ -691,7 +578,7 @@ static const char *to_value(vt_ingest *x, const vt_schema_field *f, const member
     case VT_V_INT:
         if ((m->kind == J_NUM || lenient) && parse_int(t, n, &v->u.i) == 0) {
             if (f->has_range && (v->u.i < f->lo || v->u.i > f->hi))
-                return fail(x, "\"%s\" must be between %lld and %lld, got %.*s", f->name, (long long)f->lo,
+                return vt_ix_fail(x, "\"%s\" must be between %lld and %lld, got %.*s", f->name, (long long)f->lo,
                             (long long)f->hi, (int)n, t);
             return NULL;
         }
@@ -706,7 +593,7 @@ static const char *to_value(vt_ingest *x, const vt_schema_field *f, const member
             v->u.d = strtod(buf, &end);
             if (*end || (n && (buf[0] == ' ' || buf[0] == '\t'))) break;
             if (f->has_range && (v->u.d < (double)f->lo || v->u.d > (double)f->hi))
-                return fail(x, "\"%s\" must be between %lld and %lld, got %s", f->name, (long long)f->lo,
+                return vt_ix_fail(x, "\"%s\" must be between %lld and %lld, got %s", f->name, (long long)f->lo,
                             (long long)f->hi, buf);
             return NULL;
         }
@@ -715,7 +602,7 @@ static const char *to_value(vt_ingest *x, const vt_schema_field *f, const member
         if (str || lenient) {
             const char *why;
             if (vt_money_parse(t, n, &v->u.i, v->currency, &why) == 0) return NULL;
-            return fail(x, "\"%s\": \"%.*s\" is not valid money: %s", f->name, (int)(n > 60 ? 60 : n), t, why);
+            return vt_ix_fail(x, "\"%s\": \"%.*s\" is not valid money: %s", f->name, (int)(n > 60 ? 60 : n), t, why);
         }
         break;
     case VT_V_TEXT:
@@ -728,8 +615,8 @@ static const char *to_value(vt_ingest *x, const vt_schema_field *f, const member
         break;
     case VT_V_TIME:
         if (str || lenient) {
-            if (parse_time(x, t, n, &v->u.i) == 0) return NULL;
-            return fail(x, "\"%s\": \"%.*s\" is not a real date and time (write it like \"2026-01-02T09:00:00Z\")",
+            if (vt_ix_parse_time(x, t, n, &v->u.i) == 0) return NULL;
+            return vt_ix_fail(x, "\"%s\": \"%.*s\" is not a real date and time (write it like \"2026-01-02T09:00:00Z\")",
                         f->name, (int)(n > 60 ? 60 : n), t);
         }
         break;
@@ -747,13 +634,13 @@ static const char *to_value(vt_ingest *x, const vt_schema_field *f, const member
                     v->u.i = i;
                     return NULL;
                 }
-            return fail(x, "\"%s\": \"%.*s\" is not a team of this flow", f->name, (int)(n > 60 ? 60 : n), t);
+            return vt_ix_fail(x, "\"%s\": \"%.*s\" is not a team of this flow", f->name, (int)(n > 60 ? 60 : n), t);
         }
         break;
     default: break;
     }
-    if (str) return fail(x, "\"%s\" must be %s, got \"%.*s\"", f->name, type_word(f->type), (int)(n > 60 ? 60 : n), t);
-    return fail(x, "\"%s\" must be %s, got %.*s", f->name, type_word(f->type), (int)(n > 60 ? 60 : n), t);
+    if (str) return vt_ix_fail(x, "\"%s\" must be %s, got \"%.*s\"", f->name, type_word(f->type), (int)(n > 60 ? 60 : n), t);
+    return vt_ix_fail(x, "\"%s\" must be %s, got %.*s", f->name, type_word(f->type), (int)(n > 60 ? 60 : n), t);
 }
 
 /* ---- records ----------------------------------------------------------------------- */
@@ -774,8 +661,8 @@ static const char *unknown_type(vt_ingest *x, const char *t, size_t n) {
     vt_suggest_add(&sg, "contact");
     for (uint32_t i = 0; i < x->s->nevents; i++) vt_suggest_add(&sg, x->s->events[i].name);
     const char *best = vt_suggest_best(&sg);
-    if (best) return fail(x, "unknown record type \"%s\" (did you mean \"%s\"?)", word, best);
-    return fail(x, "unknown record type \"%s\": the flow declares no such event (write \"contact\" or one of its events)",
+    if (best) return vt_ix_fail(x, "unknown record type \"%s\" (did you mean \"%s\"?)", word, best);
+    return vt_ix_fail(x, "unknown record type \"%s\": the flow declares no such event (write \"contact\" or one of its events)",
                 word);
 }
 
@@ -787,11 +674,22 @@ static const char *unknown_field(vt_ingest *x, const member *m, const vt_schema_
     vt_suggest_init(&sg, word);
     for (uint32_t i = 0; i < n; i++) vt_suggest_add(&sg, fs[i].name);
     const char *best = vt_suggest_best(&sg);
-    if (best) return fail(x, "\"%s\" is not a field of %s (did you mean \"%s\"?)", word, where, best);
-    return fail(x, "\"%s\" is not a field of %s", word, where);
+    if (best) return vt_ix_fail(x, "\"%s\" is not a field of %s (did you mean \"%s\"?)", word, where, best);
+    return vt_ix_fail(x, "\"%s\" is not a field of %s", word, where);
 }
 
 /* Turns the members of one line into a record. */
+/* A `contact` record without "contact" names its contact by its first key field. */
+void vt_ix_name_by_key(const vt_schema_field *fs, uint32_t nf, const vt_value *vals, vt_inrec *r) {
+    for (uint32_t i = 0; i < nf; i++)
+        if (fs[i].key && vals[i].type == VT_V_TEXT) {
+            r->key_field = (int)i;
+            r->key = vals[i].u.s.p;
+            r->key_len = vals[i].u.s.len;
+            return;
+        }
+}
+
 static int build_record(vt_ingest *x, bool lenient, vt_inrec *r, const char **why) {
     const member *type = NULL, *contact = NULL, *at = NULL, *id = NULL;
     for (size_t i = 0; i < x->nmem; i++) {
@@ -807,8 +705,8 @@ static int build_record(vt_ingest *x, bool lenient, vt_inrec *r, const char **wh
         if (at && !at->val_len) at = NULL;
         if (id && !id->val_len) id = NULL;
     }
-    if (!type) return *why = fail(x, "missing \"type\": say what happened, e.g. \"type\":\"contact\" or an event name"), -1;
-    if (type->kind != J_STR) return *why = fail(x, "\"type\" must be text, like \"type\":\"purchase\""), -1;
+    if (!type) return *why = vt_ix_fail(x, "missing \"type\": say what happened, e.g. \"type\":\"contact\" or an event name"), -1;
+    if (type->kind != J_STR) return *why = vt_ix_fail(x, "\"type\" must be text, like \"type\":\"purchase\""), -1;
     memset(r, 0, sizeof *r);
     r->key_field = -1;
     const vt_schema_field *fs;
@@ -826,15 +724,15 @@ static int build_record(vt_ingest *x, bool lenient, vt_inrec *r, const char **wh
         fs = x->s->events[t].fields;
         nf = x->s->events[t].nfields;
     }
-    if (!at) return *why = fail(x, "missing \"at\": every record needs the time it happened, like \"at\":\"2026-01-02T09:00:00Z\""), -1;
-    if (at->kind != J_STR || parse_time(x, at->val, at->val_len, &r->at))
-        return *why = fail(x, "\"at\": %s%.*s%s is not a real date and time (write it like \"2026-01-02T09:00:00Z\")",
+    if (!at) return *why = vt_ix_fail(x, "missing \"at\": every record needs the time it happened, like \"at\":\"2026-01-02T09:00:00Z\""), -1;
+    if (at->kind != J_STR || vt_ix_parse_time(x, at->val, at->val_len, &r->at))
+        return *why = vt_ix_fail(x, "\"at\": %s%.*s%s is not a real date and time (write it like \"2026-01-02T09:00:00Z\")",
                            at->kind == J_STR ? "\"" : "", (int)(at->val_len > 60 ? 60 : at->val_len), at->val,
                            at->kind == J_STR ? "\"" : ""),
                -1;
-    if (!id) return *why = fail(x, "missing \"id\": every record needs a unique id so that a repeated record is recognised"), -1;
+    if (!id) return *why = vt_ix_fail(x, "missing \"id\": every record needs a unique id so that a repeated record is recognised"), -1;
     if ((id->kind != J_STR && id->kind != J_NUM) || id->val_len == 0)
-        return *why = fail(x, "\"id\" must be non-empty text, like \"id\":\"ord-77\""), -1;
+        return *why = vt_ix_fail(x, "\"id\" must be non-empty text, like \"id\":\"ord-77\""), -1;
     r->id = id->val;
     r->id_len = id->val_len;
     for (uint32_t i = 0; i < nf; i++) x->values[i] = (vt_value){0};
@@ -844,7 +742,7 @@ static int build_record(vt_ingest *x, bool lenient, vt_inrec *r, const char **wh
     uint32_t ncf = x->s->ncontact_fields;
     if (contact) {
         if (contact->kind == J_STR || contact->kind == J_NUM) {
-            if (!contact->val_len) return *why = fail(x, "\"contact\" is empty: name the contact by its id"), -1;
+            if (!contact->val_len) return *why = vt_ix_fail(x, "\"contact\" is empty: name the contact by its id"), -1;
             r->contact = contact->val;
             r->contact_len = contact->val_len;
         } else if (contact->kind == J_OBJ && !lenient) {
@@ -856,25 +754,25 @@ static int build_record(vt_ingest *x, bool lenient, vt_inrec *r, const char **wh
             member km;
             const char *k;
             size_t kl;
-            if (j.p >= j.len || contact->val[j.p] != '"' || jstring(&j, &k, &kl))
-                return *why = fail(x, "\"contact\" must name the contact by its id, or by one key field like {\"email\":\"a@b.it\"}"), -1;
+            if (j.p >= j.len || contact->val[j.p] != '"' || vt_ix_jstring(&j, &k, &kl))
+                return *why = vt_ix_fail(x, "\"contact\" must name the contact by its id, or by one key field like {\"email\":\"a@b.it\"}"), -1;
             ws(&j);
             j.p++; /* ':' (already validated) */
             ws(&j);
             if (jvalue(&j, &km, 1)) return *why = j.err, -1;
             ws(&j);
             if (j.p < j.len && contact->val[j.p] == ',')
-                return *why = fail(x, "\"contact\" must name one key field, like {\"email\":\"a@b.it\"}"), -1;
+                return *why = vt_ix_fail(x, "\"contact\" must name one key field, like {\"email\":\"a@b.it\"}"), -1;
             x->nmem = save;
             int kf = find_field(cf, ncf, k, kl);
             if (kf < 0 || !cf[kf].key)
-                return *why = fail(x, "\"contact\": \"%.*s\" is not a key field of the contact (a key field is declared with `key`)", (int)(kl > 60 ? 60 : kl), k), -1;
+                return *why = vt_ix_fail(x, "\"contact\": \"%.*s\" is not a key field of the contact (a key field is declared with `key`)", (int)(kl > 60 ? 60 : kl), k), -1;
             km.key = k;
             km.key_len = kl;
             vt_value kv;
-            const char *e = to_value(x, &cf[kf], &km, false, &kv);
+            const char *e = vt_ix_to_value(x, &cf[kf], &km, false, &kv);
             if (e) return *why = e, -1;
-            if (kv.type == VT_V_NULL) return *why = fail(x, "\"contact\": the key \"%s\" has no value", cf[kf].name), -1;
+            if (kv.type == VT_V_NULL) return *why = vt_ix_fail(x, "\"contact\": the key \"%s\" has no value", cf[kf].name), -1;
             r->key_field = kf;
             if (kv.type == VT_V_TEXT) {
                 r->key = kv.u.s.p;
@@ -884,7 +782,7 @@ static int build_record(vt_ingest *x, bool lenient, vt_inrec *r, const char **wh
                 r->key = x->keybuf;
             }
         } else {
-            return *why = fail(x, "\"contact\" must name the contact by its id, or by one key field like {\"email\":\"a@b.it\"}"), -1;
+            return *why = vt_ix_fail(x, "\"contact\" must name the contact by its id, or by one key field like {\"email\":\"a@b.it\"}"), -1;
         }
     }
     /* payload */
@@ -910,26 +808,20 @@ static int build_record(vt_ingest *x, bool lenient, vt_inrec *r, const char **wh
             else snprintf(wbuf, sizeof wbuf, "event %s", r->type_name);
             return *why = unknown_field(x, m, fs, nf, wbuf), -1;
         }
-        const char *e = to_value(x, &fs[fi], m, lenient, &x->values[fi]);
+        const char *e = vt_ix_to_value(x, &fs[fi], m, lenient, &x->values[fi]);
         if (e) return *why = e, -1;
     }
     if (r->type != VT_INPUT_CONTACT) {
         for (uint32_t i = 0; i < nf; i++)
             if (x->values[i].type == VT_V_NULL)
-                return *why = fail(x, "missing \"%s\": event %s needs it (%s)", fs[i].name, r->type_name,
+                return *why = vt_ix_fail(x, "missing \"%s\": event %s needs it (%s)", fs[i].name, r->type_name,
                                    type_word(fs[i].type)),
                        -1;
     } else if (!r->contact && r->key_field < 0) {
-        for (uint32_t i = 0; i < nf; i++)
-            if (fs[i].key && x->values[i].type == VT_V_TEXT) {
-                r->key_field = (int)i;
-                r->key = x->values[i].u.s.p;
-                r->key_len = x->values[i].u.s.len;
-                break;
-            }
+        vt_ix_name_by_key(fs, nf, x->values, r);
     }
     if (!r->contact && r->key_field < 0)
-        return *why = fail(x, "missing \"contact\": name the contact by its id (\"contact\":\"c-1\") or by a key field"), -1;
+        return *why = vt_ix_fail(x, "missing \"contact\": name the contact by its id (\"contact\":\"c-1\") or by a key field"), -1;
     return 0;
 }
 
@@ -940,250 +832,18 @@ static bool blank(const char *s, size_t len) {
 }
 
 static int check_utf8(vt_ingest *x, const char *line, size_t len, const char **why) {
-    size_t bad = utf8_check((const uint8_t *)line, len);
+    size_t bad = vt_ix_utf8_check((const uint8_t *)line, len);
     if (bad == len) return 0;
-    *why = fail(x, "the line is not valid UTF-8 (byte %zu): save the file as UTF-8", bad + 1);
+    *why = vt_ix_fail(x, "the line is not valid UTF-8 (byte %zu): save the file as UTF-8", bad + 1);
     return -1;
 }
 
-/* ---- the fast path ------------------------------------------------------------------ */
-
-/* A line is first read by fast_jsonl: one pass, keys interned to small integers, no
- * message formatting. It accepts exactly the lines the full reader below accepts, with
- * the same record, and hands anything else (a bad line, and the rarer shapes it does
- * not know: "contact" as an object, a key field naming the contact, nested values) to
- * the full reader, which then gives the reason. */
-#define BAIL (-2)
-
-static inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-static inline size_t skip_ws(const char *s, size_t len, size_t p) {
-    while (p < len && (unsigned char)s[p] <= ' ' && is_ws(s[p])) p++;
-    return p;
-}
-
-/* The string at s[*pp] (its opening quote): 0 when it points into the line, 1 when it
- * was decoded into scratch (it had escapes), -1 when jstring would reject it or it is
- * not valid UTF-8. `padded`: s[len] is below 0x20 and 16 bytes past it are readable,
- * so a block scan stops by itself at the end of the line. */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline int fstr(vt_ingest *x, const char *s, size_t len, bool padded, size_t *pp, const char **out, size_t *olen) {
-    size_t start = *pp + 1, q = start;
-    for (;;) {
-#ifdef __SSE2__
-        if (padded || q + 16 <= len) {
-            const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + q));
-            /* a signed compare finds control bytes and bytes >= 0x80 (negative) at once */
-            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space)));
-            if (!m) {
-                q += 16;
-                continue;
-            }
-            q += (size_t)__builtin_ctz(m);
-        } else
-#endif
-        {
-            (void)padded;
-            while (q < len) {
-                unsigned char c = (unsigned char)s[q];
-                if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
-                q++;
-            }
-        }
-        if (q >= len) return -1;
-        unsigned char c = (unsigned char)s[q];
-        if (c == '"') {
-            *out = s + start;
-            *olen = q - start;
-            *pp = q + 1;
-            return 0;
-        }
-        if (c == '\\') {
-            if (scratch_reserve(x, 2 * len + 16)) return -1;
-            jscan j = {s, len, *pp, x, NULL};
-            if (jstring(&j, out, olen)) return -1;
-            size_t raw = j.p - 1 - q; /* the rest of the string as written */
-            if (utf8_check((const uint8_t *)s + q, raw) != raw) return -1;
-            *pp = j.p;
-            return 1;
-        }
-        if (c < 0x80) return -1;
-        size_t n = utf8_seq((const uint8_t *)s, len, q);
-        if (!n) return -1;
-        q += n;
-    }
-}
-
-/* As jnumber: the end of the number at s[p], or 0 when malformed. */
-static size_t fnum(const char *s, size_t len, size_t p) {
-    if (p < len && s[p] == '-') p++;
-    if (p >= len || s[p] < '0' || s[p] > '9') return 0;
-    if (s[p] == '0') p++;
-    else
-        while (p < len && s[p] >= '0' && s[p] <= '9') p++;
-    if (p < len && s[p] == '.') {
-        p++;
-        if (p >= len || s[p] < '0' || s[p] > '9') return 0;
-        while (p < len && s[p] >= '0' && s[p] <= '9') p++;
-    }
-    if (p < len && (s[p] == 'e' || s[p] == 'E')) {
-        p++;
-        if (p < len && (s[p] == '+' || s[p] == '-')) p++;
-        if (p >= len || s[p] < '0' || s[p] > '9') return 0;
-        while (p < len && s[p] >= '0' && s[p] <= '9') p++;
-    }
-    return p;
-}
-
-/* 0 accepted, 1 blank, BAIL for the full reader to decide. */
-static int fast_jsonl(vt_ingest *x, const char *s, size_t len, bool padded, vt_inrec *r) {
-    size_t p = 0;
-    p = skip_ws(s, len, p);
-    if (p == len) return 1;
-    if (!x->fast || s[p] != '{') return BAIL;
-    if (++x->stamp == 0) {
-        memset(x->seen, 0, x->nkeys * sizeof *x->seen);
-        x->stamp = 1;
-    }
-    x->scratch_used = 0;
-    const member *fixed[K_FIXED] = {NULL, NULL, NULL, NULL};
-    bool in_line = padded; /* false once a string was decoded into scratch */
-    size_t nm = 0;
-    p++;
-    for (;;) {
-        p = skip_ws(s, len, p);
-        if (p >= len || s[p] != '"' || nm == MAX_MEMBERS) return BAIL;
-        member *m = &x->mem[nm];
-        uint32_t kid = x->ids[nm];
-        int st;
-#ifdef __SSE2__
-        /* Lines of one kind tend to repeat their keys in order: try the last line's. */
-        const key_pattern *kp = &x->kpat[kid];
-        if (padded && kp->n &&
-            _mm_movemask_epi8(_mm_cmpeq_epi8(
-                _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)(s + p)),
-                              _mm_loadu_si128((const __m128i *)(const void *)kp->mask)),
-                _mm_loadu_si128((const __m128i *)(const void *)kp->pat))) == 0xFFFF) {
-            m->key = s + p + 1;
-            m->key_len = kp->n;
-            p += kp->n + 3;
-        } else
-#endif
-        {
-            st = fstr(x, s, len, padded, &p, &m->key, &m->key_len);
-            if (st < 0) return BAIL;
-            kid = (name_find(x, m->key, m->key_len, padded && st == 0) & 0xFFFF) - 1;
-            if (kid >= x->nkeys) return BAIL; /* not a name of this flow */
-            p = skip_ws(s, len, p);
-            if (p >= len || s[p] != ':') return BAIL;
-            p++;
-        }
-        if (x->seen[kid] == x->stamp) return BAIL; /* twice */
-        x->seen[kid] = x->stamp;
-        x->ids[nm] = (uint16_t)kid;
-        if (kid < K_FIXED) fixed[kid] = m;
-        p = skip_ws(s, len, p);
-        if (p >= len) return BAIL;
-        size_t start = p;
-        char c = s[p];
-        if (c == '"') {
-            m->kind = J_STR;
-            st = fstr(x, s, len, padded, &p, &m->val, &m->val_len);
-            if (st < 0) return BAIL;
-            if (st) in_line = false;
-        } else {
-            if (c == 't' && len - p >= 4 && !memcmp(s + p, "true", 4)) m->kind = J_TRUE, p += 4;
-            else if (c == 'f' && len - p >= 5 && !memcmp(s + p, "false", 5)) m->kind = J_FALSE, p += 5;
-            else if (c == 'n' && len - p >= 4 && !memcmp(s + p, "null", 4)) m->kind = J_NULL, p += 4;
-            else if (c == '-' || (c >= '0' && c <= '9')) {
-                m->kind = J_NUM;
-                if (!(p = fnum(s, len, p))) return BAIL;
-            } else {
-                return BAIL;
-            }
-            m->val = s + start;
-            m->val_len = p - start;
-        }
-        nm++;
-        p = skip_ws(s, len, p);
-        if (p < len && s[p] == ',') {
-            p++;
-            continue;
-        }
-        if (p < len && s[p] == '}') {
-            p++;
-            break;
-        }
-        return BAIL;
-    }
-    p = skip_ws(s, len, p);
-    if (p != len) return BAIL;
-
-    const member *type = fixed[K_TYPE], *contact = fixed[K_CONTACT], *at = fixed[K_AT], *id = fixed[K_ID];
-    if (!type || type->kind != J_STR || !at || at->kind != J_STR || !id || !id->val_len ||
-        (id->kind != J_STR && id->kind != J_NUM))
-        return BAIL;
-    uint32_t tv = name_find(x, type->val, type->val_len, in_line) >> 16;
-    if (!tv) return BAIL;
-    int t = (int)tv - 2;
-    memset(r, 0, sizeof *r);
-    r->key_field = -1;
-    r->type = t;
-    const vt_schema_field *fs;
-    uint32_t nf;
-    if (t == VT_INPUT_CONTACT) {
-        r->type_name = "contact";
-        fs = x->s->contact_fields;
-        nf = x->s->ncontact_fields;
-    } else {
-        r->type_name = x->s->events[t].name;
-        fs = x->s->events[t].fields;
-        nf = x->s->events[t].nfields;
-    }
-    if (parse_time(x, at->val, at->val_len, &r->at)) return BAIL;
-    r->id = id->val;
-    r->id_len = id->val_len;
-    if (contact) {
-        if ((contact->kind != J_STR && contact->kind != J_NUM) || !contact->val_len) return BAIL;
-        r->contact = contact->val;
-        r->contact_len = contact->val_len;
-    }
-    for (uint32_t i = 0; i < nf; i++) x->values[i] = (vt_value){0};
-    r->values = x->values;
-    r->nvalues = nf;
-    const int32_t *field_of = x->field_of + (size_t)(t + 1) * x->nkeys;
-    for (size_t i = 0; i < nm; i++) {
-        uint16_t kid = x->ids[i];
-        if (kid < K_FIXED) continue;
-        int32_t fi = field_of[kid];
-        if (fi < 0 || to_value(x, &fs[fi], &x->mem[i], false, &x->values[fi])) return BAIL;
-    }
-    if (t != VT_INPUT_CONTACT) {
-        for (uint32_t i = 0; i < nf; i++)
-            if (x->values[i].type == VT_V_NULL) return BAIL;
-    } else if (!r->contact) {
-        for (uint32_t i = 0; i < nf; i++)
-            if (fs[i].key && x->values[i].type == VT_V_TEXT) {
-                r->key_field = (int)i;
-                r->key = x->values[i].u.s.p;
-                r->key_len = x->values[i].u.s.len;
-                break;
-            }
-    }
-    if (!r->contact && r->key_field < 0) return BAIL;
-    return 0;
-}
-
 static int jsonl_line(vt_ingest *x, const char *line, size_t len, bool padded, vt_inrec *rec, const char **why) {
-    int st = fast_jsonl(x, line, len, padded, rec);
-    if (st != BAIL) return st;
+    int st = vt_ix_fast_jsonl(x, line, len, padded, rec);
+    if (st != VT_IX_BAIL) return st;
     if (blank(line, len)) return 1;
     if (check_utf8(x, line, len, why)) return -1;
-    if (scratch_reserve(x, 2 * len + 16)) return *why = "out of memory", -1;
+    if (vt_ix_scratch_reserve(x, 2 * len + 16)) return *why = "out of memory", -1;
     x->scratch_used = 0;
     if (jobject(x, line, len, why)) return -1;
     return build_record(x, false, rec, why);
@@ -1200,7 +860,7 @@ static int csv_split(vt_ingest *x, const char *line, size_t len, member *out, si
     size_t p = 0, k = 0;
     while (len && (line[len - 1] == '\r' || line[len - 1] == '\n')) len--;
     for (;;) {
-        if (k == max) return *why = fail(x, "more columns than the header (%zu)", max), -1;
+        if (k == max) return *why = vt_ix_fail(x, "more columns than the header (%zu)", max), -1;
         member *m = &out[k++];
         m->kind = J_STR;
         char *d = x->scratch + x->scratch_used;
@@ -1208,7 +868,7 @@ static int csv_split(vt_ingest *x, const char *line, size_t len, member *out, si
         if (p < len && line[p] == '"') {
             p++;
             for (;;) {
-                if (p >= len) return *why = fail(x, "a quoted CSV cell is not closed with `\"`"), -1;
+                if (p >= len) return *why = vt_ix_fail(x, "a quoted CSV cell is not closed with `\"`"), -1;
                 if (line[p] == '"') {
                     if (p + 1 < len && line[p + 1] == '"') {
                         *d++ = '"';
@@ -1221,10 +881,10 @@ static int csv_split(vt_ingest *x, const char *line, size_t len, member *out, si
                 *d++ = line[p++];
             }
             if (p < len && line[p] != ',')
-                return *why = fail(x, "text after a quoted CSV cell (column %zu)", p + 1), -1;
+                return *why = vt_ix_fail(x, "text after a quoted CSV cell (column %zu)", p + 1), -1;
         } else {
             while (p < len && line[p] != ',') {
-                if (line[p] == '"') return *why = fail(x, "a `\"` inside an unquoted CSV cell (column %zu)", p + 1), -1;
+                if (line[p] == '"') return *why = vt_ix_fail(x, "a `\"` inside an unquoted CSV cell (column %zu)", p + 1), -1;
                 *d++ = line[p++];
             }
         }
@@ -1243,7 +903,7 @@ int vt_ingest_csv_header(vt_ingest *x, const char *line, size_t len, const char 
     if (len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) line += 3, len -= 3; /* BOM */
     vt_free(x->header);
     x->header = vt_malloc(len + 16);
-    if (!x->header || scratch_reserve(x, 2 * len + 16)) return *why = "out of memory", -1;
+    if (!x->header || vt_ix_scratch_reserve(x, 2 * len + 16)) return *why = "out of memory", -1;
     x->scratch_used = 0;
     size_t n;
     if (csv_split(x, line, len, x->mem, MAX_MEMBERS, &n, why)) return -1;
@@ -1255,7 +915,7 @@ int vt_ingest_csv_header(vt_ingest *x, const char *line, size_t len, const char 
         x->cols[i].key_len = x->mem[i].val_len;
         for (size_t k = 0; k < i; k++)
             if (x->cols[k].key_len == x->cols[i].key_len && !memcmp(x->cols[k].key, x->cols[i].key, x->cols[i].key_len))
-                return *why = fail(x, "the CSV header names \"%s\" twice", x->cols[i].key), -1;
+                return *why = vt_ix_fail(x, "the CSV header names \"%s\" twice", x->cols[i].key), -1;
     }
     x->ncols = n;
     return 0;
@@ -1264,11 +924,11 @@ int vt_ingest_csv_header(vt_ingest *x, const char *line, size_t len, const char 
 int vt_ingest_csv_row(vt_ingest *x, const char *line, size_t len, vt_inrec *rec, const char **why) {
     if (blank(line, len)) return 1;
     if (check_utf8(x, line, len, why)) return -1;
-    if (scratch_reserve(x, 2 * len + 16)) return *why = "out of memory", -1;
+    if (vt_ix_scratch_reserve(x, 2 * len + 16)) return *why = "out of memory", -1;
     x->scratch_used = 0;
     size_t n;
     if (csv_split(x, line, len, x->mem, x->ncols, &n, why)) return -1;
-    if (n != x->ncols) return *why = fail(x, "%zu columns, but the header has %zu", n, x->ncols), -1;
+    if (n != x->ncols) return *why = vt_ix_fail(x, "%zu columns, but the header has %zu", n, x->ncols), -1;
     for (size_t i = 0; i < n; i++) {
         x->mem[i].key = x->cols[i].key;
         x->mem[i].key_len = x->cols[i].key_len;
@@ -1426,7 +1086,7 @@ int vt_ingest_file(vt_ingest *x, const char *path, const vt_ingest_sink *sink, c
         vt_inrec rec;
         int st;
         if (too_long) {
-            why = fail(x, "the line is longer than %u bytes", VT_INGEST_MAX_LINE);
+            why = vt_ix_fail(x, "the line is longer than %u bytes", VT_INGEST_MAX_LINE);
             st = -1;
         } else if (header) {
             if (blank(line, len)) continue;
