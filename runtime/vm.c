@@ -452,7 +452,7 @@ vt_vm *vt_vm_new(const vt_program *p) {
     vm->fired = vt_calloc(p->nwfs + 1, 1);
     vm->rose = vt_calloc(p->ntruths + 1, 1);
     if (!vm->entered || !vm->visited || !vm->fired || !vm->rose || vt_fast_build(vm) != 0 ||
-        vt_deps_build(vm) != 0) { vt_vm_free(vm); return NULL; }
+        vt_deps_build(vm) != 0 || vt_dispatch_build(vm) != 0) { vt_vm_free(vm); return NULL; }
     return vm;
 }
 
@@ -465,6 +465,7 @@ void vt_vm_free(vt_vm *vm) {
     vt_free(vm->fast);
     vt_free(vm->timed);
     vt_free(vm->tdeps);
+    vt_dispatch_free(vm);
     vt_free(vm->nbuf);
     vt_free(vm);
 }

@@ -63,6 +63,10 @@ typedef struct vt_fterm { uint8_t src, cmp, conn; uint32_t a; const vt_cell *k; 
 typedef struct vt_fastfn { uint8_t kind, n; uint32_t field; int64_t add; vt_fterm t[VT_FAST_TERMS]; } vt_fastfn;
 #define VT_LOOP_BUDGET 10000000   /* interpolated text of one statement; longer texts are cut */
 
+/* Lists by (row, instant slot), flat (vm_dispatch.c). */
+typedef struct vt_dlist { uint32_t *start, *items; } vt_dlist;
+#define VT_DISPATCH_SLOTS(p) ((p)->nevents + 2)
+
 struct vt_vm {
     const vt_program *p;
     vt_cell stack[VT_MAX_STACK];
@@ -90,6 +94,9 @@ struct vt_vm {
     vt_fastfn *fast;        /* per function (vm_fast.c) */
     uint8_t *timed;         /* per global state: 1 when an `after` transition leaves it */
     uint32_t audit_kinds;   /* vt_vm_audit_kinds */
+    vt_dlist se_trans;      /* per (global state, slot): the transitions that can fire */
+    vt_dlist wf_trigs;      /* per (workflow, slot): the enroll triggers that can fire */
+    uint32_t slot;          /* the instant's slot in those lists (vt_dispatch_slot) */
     bool any_timed, any_calendar;   /* so scheduling skips what the flow does not have */
     uint8_t *tdeps;         /* [truth][nevents + 1] (vm_deps.c): 1 when an event of that type can
                                change the truth; the last column: it must run at every instant */
@@ -196,6 +203,19 @@ int vt_fail(vt_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 
 /* vm_deps.c: builds vm->tdeps */
 int vt_deps_build(vt_vm *vm);
+/* vm_dispatch.c: builds and frees vm->se_trans and vm->wf_trigs; the slot of an
+ * instant in them: its event index, then `created`, then anything else. */
+int vt_dispatch_build(vt_vm *vm);
+void vt_dispatch_free(vt_vm *vm);
+static inline uint32_t vt_dispatch_slot(const vt_program *p, int ev) {
+    return ev >= 0 ? (uint32_t)ev : ev == VT_EV_CREATED ? p->nevents : p->nevents + 1;
+}
+/* The list of row r for slot s: *n items from the returned pointer. */
+static inline const uint32_t *vt_dlist_at(const vt_dlist *d, uint32_t ns, uint32_t r, uint32_t s, uint32_t *n) {
+    size_t k = (size_t)r * ns + s;
+    *n = d->start[k + 1] - d->start[k];
+    return d->items + d->start[k];
+}
 
 /* vm_steps.c: the side effects of steps */
 int vt_step_send(vt_vm *vm, uint32_t ch, uint32_t step, uint32_t resume, const vt_cell *tmpl, int *suspended);

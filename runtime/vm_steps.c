@@ -211,18 +211,20 @@ static bool event_matches(vt_vm *vm, int32_t event) {
 
 static int settle(vt_vm *vm) {
     const vt_program *p = vm->p;
+    uint32_t ns = VT_DISPATCH_SLOTS(p), slot = vm->slot, tn;
     for (uint32_t lc = 0; lc < p->nlcs; lc++) {
         const vt_plc *L = &p->lcs[lc];
-        if (p->trans_by_state[L->first_state + (uint32_t)vt_lc(vm, lc)->state].n == 0) continue;   /* final: no way out */
+        vt_dlist_at(&vm->se_trans, ns, L->first_state + (uint32_t)vt_lc(vm, lc)->state, slot, &tn);
+        if (tn == 0) continue;   /* nothing that can leave this state at this instant */
         if (++vm->vgen == 0) { memset(vm->visited, 0, (p->nstates + 1) * sizeof *vm->visited); vm->vgen = 1; }
         for (;;) {
             vt_lcst *cur = vt_lc(vm, lc);
             int32_t s = cur->state;
             vm->visited[L->first_state + (uint32_t)s] = vm->vgen;
-            const vt_ilist *tl = &p->trans_by_state[L->first_state + (uint32_t)s];
+            const uint32_t *tv = vt_dlist_at(&vm->se_trans, ns, L->first_state + (uint32_t)s, slot, &tn);
             int32_t taken = -1;
-            for (uint32_t j = 0; j < tl->n && taken < 0; j++) {
-                const vt_ptrans *t = &p->trans[tl->v[j]];
+            for (uint32_t j = 0; j < tn && taken < 0; j++) {
+                const vt_ptrans *t = &p->trans[tv[j]];
                 if (t->kind == VT_TK_ON_EVENT && !event_matches(vm, t->event)) continue;   /* the common case, first */
                 if (vm->visited[L->first_state + (uint32_t)t->to] == vm->vgen) continue;
                 int hold = 0;
@@ -236,7 +238,7 @@ static int settle(vt_vm *vm) {
                 default: break;
                 }
                 if (hold < 0) return -1;
-                if (hold) taken = (int32_t)tl->v[j];
+                if (hold) taken = (int32_t)tv[j];
             }
             if (taken < 0) break;
             if (vt_enter_state(vm, lc, (uint32_t)p->trans[taken].to, taken) != 0) return -1;
@@ -283,12 +285,12 @@ static int end_enrollment(vt_vm *vm, uint32_t wf, int outcome) {
 
 static int enroll_triggers(vt_vm *vm, uint32_t wf) {
     const vt_program *p = vm->p;
-    const vt_pwf *w = &p->wfs[wf];
     int fired = 0;
-    for (uint32_t j = 0; j < w->ntrig; j++) {
-        uint32_t ti = w->first_trig + j;
+    uint32_t n;
+    const uint32_t *tv = vt_dlist_at(&vm->wf_trigs, VT_DISPATCH_SLOTS(p), wf, vm->slot, &n);
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t ti = tv[j];
         const vt_ptrig *t = &p->trigs[ti];
-        if (t->role != VT_ROLE_ENROLL) continue;
         int v = 0;
         switch (t->kind) {
         case VT_TK_ON_EVENT: v = event_matches(vm, t->event) ? vt_cond(vm, t->fn) : 0; break;
@@ -445,6 +447,7 @@ static int instant(vt_vm *vm, vt_contact *c, int64_t now, const vt_input *in, in
     vm->in = in;
     vm->sink = sink;
     vm->ev = ev;
+    vm->slot = vt_dispatch_slot(p, ev);
     vm->wf = -1;
     vm->loops = 0;
     vm->aborted = 0;

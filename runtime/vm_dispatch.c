@@ -1,0 +1,72 @@
+/* Which transitions and enrollment triggers an instant needs to look at, by the kind of
+ * instant: an event looks only at the `on EVENT` transitions and triggers of its own
+ * type, plus those any instant can fire (`when`, `after`, `on enter`, calendars, a
+ * truth's rising edge). Built once per vm, in declaration order, so the first
+ * transition that holds, and the order triggers are evaluated in, stay as they were. */
+#include "vm_internal.h"
+#include "../common/mem.h"
+
+/* Can something with this trigger kind and event fire at an instant of slot s? */
+static bool fires_at(const vt_program *p, int32_t kind, int32_t event, uint32_t s) {
+    if (kind != VT_TK_ON_EVENT || VT_EV_IS_TRUTH(event)) return true;
+    if (event >= 0) return (uint32_t)event == s;
+    return event == VT_EV_CREATED && s == p->nevents;
+}
+
+typedef bool (*keep_fn)(const vt_program *p, uint32_t item, uint32_t s);
+
+static bool keep_trans(const vt_program *p, uint32_t t, uint32_t s) {
+    return fires_at(p, p->trans[t].kind, p->trans[t].event, s);
+}
+
+static bool keep_trig(const vt_program *p, uint32_t ti, uint32_t s) {
+    const vt_ptrig *t = &p->trigs[ti];
+    return t->role == VT_ROLE_ENROLL && fires_at(p, t->kind, t->event, s);
+}
+
+/* One list per (row, slot), flat: items[start[row * slots + s] .. start[... + 1]). */
+static int build(const vt_program *p, uint32_t rows, const vt_ilist *lists, keep_fn keep, vt_dlist *out) {
+    uint32_t ns = VT_DISPATCH_SLOTS(p);
+    size_t total = 0;
+    for (uint32_t r = 0; r < rows; r++) total += (size_t)lists[r].n * ns;
+    if (total > UINT32_MAX) return -1;
+    out->start = vt_calloc((size_t)rows * ns + 1, sizeof *out->start);
+    out->items = vt_calloc(total + 1, sizeof *out->items);
+    if (!out->start || !out->items) return -1;
+    uint32_t k = 0;
+    for (uint32_t r = 0; r < rows; r++)
+        for (uint32_t s = 0; s < ns; s++) {
+            out->start[(size_t)r * ns + s] = k;
+            for (uint32_t j = 0; j < lists[r].n; j++)
+                if (keep(p, lists[r].v[j], s)) out->items[k++] = lists[r].v[j];
+        }
+    out->start[(size_t)rows * ns] = k;
+    return 0;
+}
+
+int vt_dispatch_build(vt_vm *vm) {
+    const vt_program *p = vm->p;
+    if (build(p, p->nstates, p->trans_by_state, keep_trans, &vm->se_trans) != 0) return -1;
+    /* each workflow's triggers are a contiguous run of the table (verified at load) */
+    vt_ilist *wl = vt_calloc(p->nwfs + 1, sizeof *wl);
+    uint32_t *all = vt_calloc(p->ntrigs + 1, sizeof *all);
+    int rc = -1;
+    if (wl && all) {
+        for (uint32_t i = 0; i < p->ntrigs; i++) all[i] = i;
+        for (uint32_t wf = 0; wf < p->nwfs; wf++) {
+            uint32_t first = p->wfs[wf].first_trig, n = p->wfs[wf].ntrig;
+            wl[wf] = first <= p->ntrigs && n <= p->ntrigs - first ? (vt_ilist){all + first, n} : (vt_ilist){all, 0};
+        }
+        rc = build(p, p->nwfs, wl, keep_trig, &vm->wf_trigs);
+    }
+    vt_free(wl);
+    vt_free(all);
+    return rc;
+}
+
+void vt_dispatch_free(vt_vm *vm) {
+    vt_free(vm->se_trans.start);
+    vt_free(vm->se_trans.items);
+    vt_free(vm->wf_trigs.start);
+    vt_free(vm->wf_trigs.items);
+}
