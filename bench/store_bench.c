@@ -10,6 +10,7 @@
  *                                              (rawh/rawa: alternatives to the UNIQUE id, measured in docs/performance.md)
  *   bench_store_bench verity FLOW IN.jsonl DB  ingest + run through libverity
  *   bench_store_bench simulate FLOW IN.jsonl   the in-memory path, for reference
+ *   bench_store_bench run FLOW DB              vt_store_run alone on a store already ingested (copy it first)
  * Each measuring mode prints one line: records, CPU seconds, records per CPU second, peak RSS (MB). */
 #include "common/mem.h"
 #include "common/timeutil.h"
@@ -193,6 +194,7 @@ static int verity(const char *flow, const char *in, const char *dbpath) {
     if (!p) return fprintf(stderr, "%s\n", err ? err : "cannot load the flow"), 2;
     vt_store *st = vt_store_open(dbpath, true, &err);
     if (!st) return fprintf(stderr, "%s\n", err), 2;
+    if (getenv("VERITY_RUN_PASS")) st->run_pass = atol(getenv("VERITY_RUN_PASS")); /* as `verity run` */
     const char *paths[] = {in};
     vt_ingest_stats is;
     double t = now_s();
@@ -209,6 +211,24 @@ static int verity(const char *flow, const char *in, const char *dbpath) {
            t_run, (double)rs.inputs / t_run, (unsigned long long)rs.contacts,
            (unsigned long long)(rs.emitted + rs.suppressed));
     report("verity", n, t_ingest + t_run);
+    vt_store_close(st);
+    vt_program_free(p);
+    return 0;
+}
+
+/* The run alone, on a store ingested beforehand: what callgrind measures for the run. */
+static int run_only(const char *flow, const char *dbpath) {
+    char *err = NULL;
+    vt_program *p = vt_program_open(flow, VT_STDLIB_DIR, &err);
+    if (!p) return fprintf(stderr, "%s\n", err ? err : "cannot load the flow"), 2;
+    vt_store *st = vt_store_open(dbpath, false, &err);
+    if (!st) return fprintf(stderr, "%s\n", err), 2;
+    if (getenv("VERITY_RUN_PASS")) st->run_pass = atol(getenv("VERITY_RUN_PASS")); /* as `verity run` */
+    vt_run_stats rs = {0};
+    int64_t until;
+    double t = now_s();
+    if (vt_store_run(st, p, VT_UNTIL_LATEST, &rs, &until, &err)) return fprintf(stderr, "%s\n", err), 2;
+    report("run", (double)rs.inputs, now_s() - t);
     vt_store_close(st);
     vt_program_free(p);
     return 0;
@@ -233,6 +253,7 @@ static int simulate(const char *flow, const char *in) {
 }
 
 int main(int argc, char **argv) {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* as the verity CLI does (cli/main.c) */
     if (argc == 5 && !strcmp(argv[1], "gen")) return gen(atol(argv[2]), atol(argv[3]), argv[4]);
     if (argc == 4 && !strcmp(argv[1], "raw")) return raw(argv[2], argv[3], 0);
     if (argc == 4 && !strcmp(argv[1], "rawu")) return raw(argv[2], argv[3], 1);
@@ -240,6 +261,7 @@ int main(int argc, char **argv) {
     if (argc == 4 && !strcmp(argv[1], "rawa")) return raw(argv[2], argv[3], 3);
     if (argc == 5 && !strcmp(argv[1], "verity")) return verity(argv[2], argv[3], argv[4]);
     if (argc == 4 && !strcmp(argv[1], "simulate")) return simulate(argv[2], argv[3]);
-    fputs("usage: bench_store_bench gen CONTACTS EVENTS OUT | raw IN DB | rawu IN DB | rawh IN DB | rawa IN DB | verity FLOW IN DB | simulate FLOW IN\n", stderr);
+    if (argc == 4 && !strcmp(argv[1], "run")) return run_only(argv[2], argv[3]);
+    fputs("usage: bench_store_bench gen CONTACTS EVENTS OUT | raw IN DB | rawu IN DB | rawh IN DB | rawa IN DB | verity FLOW IN DB | simulate FLOW IN | run FLOW DB\n", stderr);
     return 2;
 }

@@ -40,6 +40,9 @@ int cmd_run(int argc, char **argv) {
     /* Smaller transactions on request: the crash tests use it to kill runs between commits. */
     const char *batch = getenv("VERITY_RUN_BATCH");
     if (batch && atol(batch) > 0) st->run_batch = atol(batch);
+    /* Fewer inputs held at once on request: the tests use it to run in many passes. */
+    const char *pass = getenv("VERITY_RUN_PASS");
+    if (pass && atol(pass) > 1) st->run_pass = atol(pass);
     vt_run_stats s = {0};
     int64_t used = 0;
     int rc = vt_store_run(st, p, until, &s, &used, &err);

@@ -55,6 +55,7 @@ vt_store *vt_store_open(const char *path, bool create, char **error) {
     }
     sqlite3_busy_timeout(st->db, 10000);
     st->run_batch = VT_RUN_BATCH;
+    st->run_pass = VT_RUN_PASS;
     /* WAL with synchronous=NORMAL: a killed process loses nothing committed; see docs/store.md. */
     int64_t version = 0;
     if (vt_store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"

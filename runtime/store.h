@@ -27,9 +27,7 @@
     S(CONTACT_PUT, "UPDATE contacts SET created_at = ?2, clock = ?3, next_wake = ?4, state = ?5 WHERE cid = ?1") \
     S(CONTACT_DUE, "SELECT cid FROM contacts WHERE next_wake <= ?1 AND cid > ?2 ORDER BY cid") \
     S(CONTACT_ALL, "SELECT id, state FROM contacts WHERE state IS NOT NULL ORDER BY cid") \
-    S(OUTBOX_ADD, "INSERT INTO outbox(id, contact, at, kind, channel, team, template, text, due, workflow, step, status, reason) " \
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)") \
-    S(AUDIT_ADD, "INSERT INTO audit(contact, at, kind, a, b, c, d, cause, late, flow) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)") \
+    S(OUTBOX_MAX, "SELECT coalesce(max(seq), 0) FROM outbox") \
     S(MAX_SEQ, "SELECT coalesce(max(seq), 0) FROM events") \
     S(COUNT_AFTER, "SELECT count(*) FROM events WHERE seq <= ?1 AND at > ?2")
 
@@ -45,9 +43,11 @@ typedef struct vt_store {
     sqlite3_stmt *stmts[VT_SQL_COUNT];
     char *path;
     int64_t run_batch;      /* inputs per `run` transaction (default VT_RUN_BATCH) */
+    int64_t run_pass;       /* new inputs a `run` holds in memory at once (default VT_RUN_PASS) */
 } vt_store;
 
 #define VT_RUN_BATCH 20000
+#define VT_RUN_PASS (1 << 20)
 
 /* Opens (creating if needed) the store; NULL with a message in *error (vt_free) when
  * it cannot be opened or was written by a newer version. `create`: make it when absent

@@ -33,7 +33,7 @@ typedef struct ictx {
     size_t cap;
     char *err;
     vt_strmap cids;         /* contact id -> cid, for the contacts seen in this ingest */
-    sqlite3_stmt *dup;
+    sqlite3_stmt *drop;
     qrow q[QROWS];          /* queued events, in input order */
     uint32_t nq;
     uint8_t *qb;            /* their ids and payloads */
@@ -241,8 +241,10 @@ static int add_key(ictx *c, const char *field, const char *v, size_t vl, const c
 }
 
 /* The contact's integer id (its processing order): known, stored, or new. A new
- * contact is added only if the record is not a duplicate, as simulate does. */
-static int cid_of(ictx *c, const char *id, size_t idl, const vt_inrec *r, int64_t *cid) {
+ * contact is added with *fresh set, and is kept only if its record is not a duplicate
+ * (keep_contact or drop_contact, once the record's insert says), as simulate does. */
+static int cid_of(ictx *c, const char *id, size_t idl, int64_t *cid, bool *fresh) {
+    *fresh = false;
     int64_t v = vt_strmap_get(&c->cids, id, idl);
     if (v >= 0) {
         *cid = v;
@@ -260,25 +262,37 @@ static int cid_of(ictx *c, const char *id, size_t idl, const vt_inrec *r, int64_
     }
     if (rc != SQLITE_ROW) {
         if (rc != SQLITE_DONE) return db_fail(c);
-        if (qflush(c)) return -1; /* the queued events may hold this record's id */
-        if (!c->dup && sqlite3_prepare_v2(c->st->db, "SELECT 1 FROM events WHERE id = ?1", -1, &c->dup, NULL) != SQLITE_OK)
-            return db_fail(c);
-        sqlite3_reset(c->dup);
-        sqlite3_bind_text(c->dup, 1, r->id, (int)r->id_len, SQLITE_STATIC);
-        rc = sqlite3_step(c->dup);
-        sqlite3_reset(c->dup);
-        if (rc == SQLITE_ROW) return *cid = -1, 0; /* a duplicate: no contact for it */
-        if (rc != SQLITE_DONE) return db_fail(c);
+        if (qflush(c)) return -1; /* the record goes in now, after the queued ones */
         q = vt_store_stmt(c->st, VT_SQL_CONTACT_ADD);
         if (!q) return db_fail(c);
         sqlite3_bind_text(q, 1, id, (int)idl, SQLITE_STATIC);
         rc = sqlite3_step(q);
         sqlite3_reset(q);
         if (rc != SQLITE_DONE) return db_fail(c);
-        *cid = c->last_cid = sqlite3_last_insert_rowid(c->st->db);
+        *cid = sqlite3_last_insert_rowid(c->st->db);
+        *fresh = true;
+        return 0;
     }
     if (*cid > UINT32_MAX || vt_strmap_put(&c->cids, id, idl, (uint32_t)*cid, NULL, NULL) < 0) return db_fail(c);
     return 0;
+}
+
+static int keep_contact(ictx *c, const char *id, size_t idl, int64_t cid) {
+    c->last_cid = cid;
+    if (cid > UINT32_MAX || vt_strmap_put(&c->cids, id, idl, (uint32_t)cid, NULL, NULL) < 0) return db_fail(c);
+    return 0;
+}
+
+/* The new contact's record was a duplicate: no contact for it. It had the highest cid,
+ * so the next contact gets the same one (a rowid table numbers max + 1). */
+static int drop_contact(ictx *c, int64_t cid) {
+    if (!c->drop && sqlite3_prepare_v2(c->st->db, "DELETE FROM contacts WHERE cid = ?1", -1, &c->drop, NULL) != SQLITE_OK)
+        return db_fail(c);
+    sqlite3_reset(c->drop);
+    sqlite3_bind_int64(c->drop, 1, cid);
+    int rc = sqlite3_step(c->drop);
+    sqlite3_reset(c->drop);
+    return rc == SQLITE_DONE ? 0 : db_fail(c);
 }
 
 static int on_record(void *ud, const vt_inrec *r, const char *file, uint64_t line) {
@@ -288,11 +302,8 @@ static int on_record(void *ud, const vt_inrec *r, const char *file, uint64_t lin
     size_t idl;
     if (resolve(c, r, &id, &idl)) return -1;
     int64_t cid;
-    if (cid_of(c, id, idl, r, &cid)) return -1;
-    if (cid < 0) {
-        c->stats->duplicates++;
-        return bump(c, file);
-    }
+    bool fresh;
+    if (cid_of(c, id, idl, &cid, &fresh)) return -1;
     /* The resolved id may live in c->buf, which the payload reuses: keep a copy. */
     char idcopy[256];
     char *idbuf = idl < sizeof idcopy ? idcopy : vt_malloc(idl + 1);
@@ -305,7 +316,7 @@ static int on_record(void *ud, const vt_inrec *r, const char *file, uint64_t lin
         db_fail(c);
         goto out;
     }
-    if (r->contact && r->type != VT_INPUT_CONTACT) { /* no keys to register: queue it */
+    if (r->contact && r->type != VT_INPUT_CONTACT && !fresh) { /* no keys to register: queue it */
         if (enqueue(c, r, cid, c->buf, (size_t)plen) == 0) rc = bump(c, file);
         goto out;
     }
@@ -328,7 +339,9 @@ static int on_record(void *ud, const vt_inrec *r, const char *file, uint64_t lin
     }
     if (sqlite3_changes(c->st->db) == 0) {
         c->stats->duplicates++;
+        if (fresh && drop_contact(c, cid)) goto out;
     } else {
+        if (fresh && keep_contact(c, idbuf, idl, cid)) goto out;
         c->stats->accepted++;
         saw_at(c, r->at);
         if (r->key_field >= 0 && !r->contact &&
@@ -401,7 +414,7 @@ int vt_store_ingest(vt_store *st, const vt_program *p, const char *const *paths,
     vt_ingest_free(x);
     vt_free(c.buf);
     vt_strmap_free(&c.cids);
-    sqlite3_finalize(c.dup);
+    sqlite3_finalize(c.drop);
     for (int i = 0; i <= QLOG; i++) sqlite3_finalize(c.multi[i]);
     sqlite3_finalize(c.maxat);
     vt_free(c.qb);

@@ -8,21 +8,57 @@
 #include "explain.h"
 #include "store_run.h"
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+
+/* A new input held in memory: its id (NUL-terminated) and payload are at `off` in
+ * rctx.bytes. */
+typedef struct slot {
+    int64_t at, seq;
+    size_t off;
+    uint32_t cid, id_len, plen;
+    int32_t type;
+} slot;
+
+#define QROWS 16 /* outbox or audit rows per INSERT */
+#define QCOLS 14 /* columns of a queued row at most (the outbox's) */
+
+typedef struct qcell {
+    int64_t i;
+    size_t off, len;
+    int kind; /* 0 NULL, 1 integer, 2 text at off in rowq.b */
+} qcell;
+
+typedef struct rowq {
+    const char *head; /* "INSERT INTO t(columns) VALUES" */
+    int ncols, n, col;
+    qcell cells[QROWS * QCOLS];
+    uint8_t *b;
+    size_t nb, bcap;
+    sqlite3_stmt *st[5]; /* for 1, 2, 4, 8, 16 rows */
+} rowq;
 
 typedef struct rctx {
     vt_store *st;
     vt_runner *r;
     int64_t flow;
     char *err;
-    /* the current contact's inputs: fixed-size records and their bytes */
-    vt_run_in *ins;
-    size_t nins, ins_cap;
+    /* the inputs held (all of the run's, or one contact's), and their bytes */
+    slot *sl;
+    size_t nsl, sl_cap;
     uint8_t *bytes;
     size_t nbytes, bytes_cap;
-    size_t *id_off, *pay_off;
+    uint32_t *cnt;          /* per contact from lo (cid - lo): its count, then its end in order[] */
+    size_t ncnt, cnt_cap;
+    uint32_t *order;        /* the inputs held, grouped by contact */
+    size_t order_cap;
+    /* the current contact's inputs, sorted */
+    vt_run_in *ins;
+    size_t nins, ins_cap;
+    rowq outq, audq;
+    int64_t next_out; /* the next outbox row's seq */
 } rctx;
 
 static int failf(rctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -38,49 +74,150 @@ static int failf(rctx *c, const char *fmt, ...) {
 }
 static int db_fail(rctx *c) { return failf(c, "the store failed: %s", vt_store_error(c->st)); }
 
-static int audit_row(rctx *c, const vt_audit *a, int64_t d);
+/* ---- outbox and audit rows, inserted QROWS per statement ----------------------------
+ * Rows are queued (their text copied) and inserted in multi-row INSERTs, which spread
+ * SQLite's per-statement cost; the queues are flushed before every commit, so a commit
+ * still holds states, outbox, audit and progress together. The outbox row's seq is
+ * given explicitly (the next after the table's largest, read at each transaction's
+ * start, as SQLite would pick it), so its audit row can name it before it is inserted. */
+
+static int rowq_grow(rctx *c, rowq *q, size_t more) {
+    if (q->nb + more <= q->bcap) return 0;
+    size_t cap = q->bcap ? q->bcap : 4096;
+    while (cap < q->nb + more) cap *= 2;
+    uint8_t *b = vt_realloc(q->b, cap);
+    if (!b) return failf(c, "out of memory");
+    q->b = b;
+    q->bcap = cap;
+    return 0;
+}
+
+static qcell *rowq_cell(rowq *q) { return &q->cells[q->n * q->ncols + q->col++]; }
+static void q_null(rowq *q) { rowq_cell(q)->kind = 0; }
+static void q_int(rowq *q, int64_t v) {
+    qcell *x = rowq_cell(q);
+    x->kind = 1;
+    x->i = v;
+}
+static int q_text(rctx *c, rowq *q, const char *s) {
+    if (!s) return q_null(q), 0;
+    size_t n = strlen(s);
+    if (rowq_grow(c, q, n)) return -1;
+    qcell *x = rowq_cell(q);
+    x->kind = 2;
+    x->off = q->nb;
+    x->len = n;
+    memcpy(q->b + q->nb, s, n);
+    q->nb += n;
+    return 0;
+}
+
+/* Inserts k queued rows from row `first` in one statement. */
+static int rowq_insert(rctx *c, rowq *q, int first, int k) {
+    int lg = 0;
+    while ((1 << lg) < k) lg++;
+    sqlite3_stmt **sp = &q->st[lg];
+    if (!*sp) {
+        size_t hl = strlen(q->head), one = 3 + 2 * (size_t)q->ncols;
+        char *sql = vt_malloc(hl + (size_t)k * one + 1);
+        if (!sql) return failf(c, "out of memory");
+        size_t n = hl;
+        memcpy(sql, q->head, hl);
+        for (int r = 0; r < k; r++) {
+            sql[n++] = r ? ',' : ' ';
+            sql[n++] = '(';
+            for (int i = 0; i < q->ncols; i++) sql[n++] = '?', sql[n++] = i + 1 < q->ncols ? ',' : ')';
+        }
+        sql[n] = 0;
+        int rc = sqlite3_prepare_v3(c->st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, sp, NULL);
+        vt_free(sql);
+        if (rc != SQLITE_OK) return db_fail(c);
+    }
+    sqlite3_stmt *s = *sp;
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    for (int r = 0; r < k; r++)
+        for (int i = 0; i < q->ncols; i++) {
+            const qcell *x = &q->cells[(first + r) * q->ncols + i];
+            int at = r * q->ncols + i + 1;
+            if (x->kind == 1) sqlite3_bind_int64(s, at, x->i);
+            else if (x->kind == 2) sqlite3_bind_text(s, at, (const char *)q->b + x->off, (int)x->len, SQLITE_STATIC);
+        }
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : db_fail(c);
+}
+
+/* Inserts the queued rows in order, QROWS, QROWS/2, ... 1 per statement. */
+static int rowq_flush(rctx *c, rowq *q) {
+    int n = q->n, i = 0;
+    q->n = 0;
+    q->nb = 0;
+    for (int k = QROWS; k > 0; k /= 2)
+        while (n - i >= k) {
+            if (rowq_insert(c, q, i, k)) return -1;
+            i += k;
+        }
+    return 0;
+}
+
+/* Ends the current row; a full queue is inserted. */
+static int rowq_end(rctx *c, rowq *q) {
+    q->col = 0;
+    return ++q->n == QROWS ? rowq_flush(c, q) : 0;
+}
+
+static int flush_rows(rctx *c) { return rowq_flush(c, &c->outq) || rowq_flush(c, &c->audq) ? -1 : 0; }
+
+/* The next outbox seq, at each transaction's start. */
+static int note_outbox(rctx *c) {
+    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_OUTBOX_MAX);
+    if (!q) return db_fail(c);
+    if (sqlite3_step(q) != SQLITE_ROW) {
+        sqlite3_reset(q);
+        return db_fail(c);
+    }
+    c->next_out = sqlite3_column_int64(q, 0) + 1;
+    sqlite3_reset(q);
+    return 0;
+}
+
+static int begin(rctx *c) { return vt_store_begin(c->st) ? db_fail(c) : note_outbox(c); }
+static int commit(rctx *c) { return flush_rows(c) || vt_store_commit(c->st) ? db_fail(c) : 0; }
+
+static int audit_row(rctx *c, const vt_audit *a, int64_t d) {
+    rowq *q = &c->audq;
+    if (q_text(c, q, a->contact)) return -1;
+    q_int(q, a->at);
+    q_int(q, a->kind);
+    q_int(q, a->a);
+    q_int(q, a->b);
+    q_int(q, a->c);
+    q_int(q, d);
+    if (q_text(c, q, a->cause_id)) return -1;
+    q_int(q, a->late);
+    q_int(q, c->flow);
+    return rowq_end(c, q);
+}
 
 static int on_row(void *ud, const vt_outrow *o) {
     rctx *c = ud;
-    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_OUTBOX_ADD);
-    if (!q) return db_fail(c);
-    sqlite3_bind_text(q, 1, o->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, o->contact, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 3, o->at);
-    sqlite3_bind_text(q, 4, o->kind, -1, SQLITE_STATIC);
-    if (o->channel) sqlite3_bind_text(q, 5, o->channel, -1, SQLITE_STATIC);
-    if (o->team) sqlite3_bind_text(q, 6, o->team, -1, SQLITE_STATIC);
-    if (o->template_) sqlite3_bind_text(q, 7, o->template_, -1, SQLITE_STATIC);
-    if (o->text) sqlite3_bind_text(q, 8, o->text, -1, SQLITE_STATIC);
-    if (o->due) sqlite3_bind_int64(q, 9, o->due);
-    if (o->workflow) sqlite3_bind_text(q, 10, o->workflow, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 11, o->step);
-    sqlite3_bind_text(q, 12, o->status, -1, SQLITE_STATIC);
-    if (o->reason) sqlite3_bind_text(q, 13, o->reason, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE) return db_fail(c);
+    rowq *q = &c->outq;
+    int64_t seq = c->next_out++;
+    q_int(q, seq);
+    if (q_text(c, q, o->id) || q_text(c, q, o->contact)) return -1;
+    q_int(q, o->at);
+    if (q_text(c, q, o->kind) || q_text(c, q, o->channel) || q_text(c, q, o->team) || q_text(c, q, o->template_) ||
+        q_text(c, q, o->text))
+        return -1;
+    if (o->due) q_int(q, o->due);
+    else q_null(q);
+    if (q_text(c, q, o->workflow)) return -1;
+    q_int(q, o->step);
+    if (q_text(c, q, o->status) || q_text(c, q, o->reason) || rowq_end(c, q)) return -1;
     /* Where the row fell among the audit records, for `explain`. */
     vt_audit a = {.contact = o->contact, .at = o->at, .kind = VT_AUDIT_ACTION};
-    return audit_row(c, &a, sqlite3_last_insert_rowid(c->st->db));
-}
-
-static int audit_row(rctx *c, const vt_audit *a, int64_t d) {
-    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_AUDIT_ADD);
-    if (!q) return db_fail(c);
-    sqlite3_bind_text(q, 1, a->contact, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, a->at);
-    sqlite3_bind_int(q, 3, a->kind);
-    sqlite3_bind_int(q, 4, a->a);
-    sqlite3_bind_int(q, 5, a->b);
-    sqlite3_bind_int(q, 6, a->c);
-    sqlite3_bind_int64(q, 7, d);
-    if (a->cause_id) sqlite3_bind_text(q, 8, a->cause_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(q, 9, a->late);
-    sqlite3_bind_int64(q, 10, c->flow);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : db_fail(c);
+    return audit_row(c, &a, seq);
 }
 
 /* "An input was processed" is implied by the events table and the cause ids of what it
@@ -93,55 +230,8 @@ static int on_audit(void *ud, const vt_audit *a) {
 
 /* ---- one contact ------------------------------------------------------------------- */
 
-static int push_input(rctx *c, sqlite3_stmt *q) {
-    if (c->nins == c->ins_cap) {
-        size_t cap = c->ins_cap ? c->ins_cap * 2 : 64;
-        vt_run_in *a = vt_realloc(c->ins, cap * sizeof *a);
-        size_t *b = vt_realloc(c->id_off, cap * sizeof *b);
-        if (a) c->ins = a;
-        if (b) c->id_off = b;
-        size_t *d = vt_realloc(c->pay_off, cap * sizeof *d);
-        if (d) c->pay_off = d;
-        if (!a || !b || !d) return failf(c, "out of memory");
-        c->ins_cap = cap;
-    }
-    const char *type = (const char *)sqlite3_column_text(q, 2);
-    size_t tl = (size_t)sqlite3_column_bytes(q, 2);
-    const char *id = (const char *)sqlite3_column_text(q, 4);
-    size_t il = (size_t)sqlite3_column_bytes(q, 4);
-    const void *pay = sqlite3_column_blob(q, 5);
-    size_t pl = (size_t)sqlite3_column_bytes(q, 5);
-    if (!type || !id) return db_fail(c);
-    size_t need = c->nbytes + il + 1 + pl + 8;
-    if (need > c->bytes_cap) {
-        size_t cap = c->bytes_cap ? c->bytes_cap : 4096;
-        while (cap < need) cap *= 2;
-        uint8_t *b = vt_realloc(c->bytes, cap);
-        if (!b) return failf(c, "out of memory");
-        c->bytes = b;
-        c->bytes_cap = cap;
-    }
-    vt_run_in *in = &c->ins[c->nins];
-    in->type = vt_runner_type(c->r, type, tl);
-    in->seq = sqlite3_column_int64(q, 1);
-    in->at = sqlite3_column_int64(q, 3);
-    in->plen = pl;
-    c->id_off[c->nins] = c->nbytes;
-    memcpy(c->bytes + c->nbytes, id, il);
-    c->bytes[c->nbytes + il] = 0;
-    c->nbytes += il + 1;
-    c->pay_off[c->nins] = c->nbytes;
-    if (pl) memcpy(c->bytes + c->nbytes, pay, pl);
-    c->nbytes += pl;
-    c->nins++;
-    return 0;
-}
-
+/* Applies the contact's inputs (c->ins, sorted) and writes its state back. */
 static int process(rctx *c, int64_t cid, int64_t until) {
-    for (size_t i = 0; i < c->nins; i++) {
-        c->ins[i].id = (const char *)c->bytes + c->id_off[i];
-        c->ins[i].payload = c->bytes + c->pay_off[i];
-    }
     sqlite3_stmt *g = vt_store_stmt(c->st, VT_SQL_CONTACT_GET);
     if (!g) return db_fail(c);
     sqlite3_bind_int64(g, 1, cid);
@@ -165,7 +255,6 @@ static int process(rctx *c, int64_t cid, int64_t until) {
     if (pr) return c->err ? -1 : failf(c, "%s", vt_runner_error(c->r));
     const vt_contact *ct = vt_runner_state(c->r);
     c->nins = 0;
-    c->nbytes = 0;
     if (!ct) return 0;
     sqlite3_stmt *p = vt_store_stmt(c->st, VT_SQL_CONTACT_PUT);
     if (!p) return db_fail(c);
@@ -178,6 +267,106 @@ static int process(rctx *c, int64_t cid, int64_t until) {
     rc = sqlite3_step(p);
     sqlite3_reset(p);
     return rc == SQLITE_DONE ? 0 : db_fail(c);
+}
+
+/* ---- the new inputs ----------------------------------------------------------------
+ * A run of at most run_pass new inputs (every daily run) reads them in seq order (a
+ * range of the table's rowid, no sort in SQL), keeps them in memory, groups them by
+ * contact with a counting sort and sorts each contact's few by (at, seq): SQLite's
+ * sorter, which copied every row with its payload into sort records, is the largest
+ * cost it saves. A larger run (a backfill) lets SQLite sort, which spills to disk: so
+ * the memory held is bounded by run_pass inputs or by SQLite's cache, never by the
+ * size of the run. */
+
+static int grow_to(rctx *c, void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return 0;
+    size_t n = *cap * 2 > need ? *cap * 2 : need < 1024 ? 1024 : need;
+    void *q = vt_realloc(*p, n * elem);
+    if (!q) return failf(c, "out of memory");
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+/* Copies the row the scan is on into c->sl and c->bytes. */
+static int add_slot(rctx *c, sqlite3_stmt *ev, int64_t cid) {
+    const char *type = (const char *)sqlite3_column_text(ev, 2);
+    size_t tl = (size_t)sqlite3_column_bytes(ev, 2);
+    const char *id = (const char *)sqlite3_column_text(ev, 4);
+    size_t il = (size_t)sqlite3_column_bytes(ev, 4);
+    const void *pay = sqlite3_column_blob(ev, 5);
+    size_t pl = (size_t)sqlite3_column_bytes(ev, 5);
+    if (!type || !id || il > UINT32_MAX || pl > UINT32_MAX) return db_fail(c);
+    if (grow_to(c, (void **)&c->sl, &c->sl_cap, c->nsl + 1, sizeof *c->sl) ||
+        grow_to(c, (void **)&c->bytes, &c->bytes_cap, c->nbytes + il + 1 + pl, 1))
+        return -1;
+    slot *s = &c->sl[c->nsl++];
+    s->cid = (uint32_t)cid;
+    s->type = vt_runner_type(c->r, type, tl);
+    s->seq = sqlite3_column_int64(ev, 1);
+    s->at = sqlite3_column_int64(ev, 3);
+    s->off = c->nbytes;
+    s->id_len = (uint32_t)il;
+    s->plen = (uint32_t)pl;
+    memcpy(c->bytes + c->nbytes, id, il);
+    c->bytes[c->nbytes + il] = 0;
+    if (pl) memcpy(c->bytes + c->nbytes + il + 1, pay, pl);
+    c->nbytes += il + 1 + pl;
+    return 0;
+}
+
+/* Reads the new inputs of contacts from lo into c->sl (seq order) and groups them:
+ * c->cnt[k] is the end of contact lo + k's inputs in c->order. 1 when there are more
+ * than run_pass of them (nothing kept). */
+static int scan_all(rctx *c, sqlite3_stmt *ev, int64_t lo) {
+    c->ncnt = c->nsl = c->nbytes = 0;
+    sqlite3_bind_int64(ev, 4, lo);
+    int rc;
+    while ((rc = sqlite3_step(ev)) == SQLITE_ROW) {
+        int64_t cid = sqlite3_column_int64(ev, 0);
+        if (cid < lo || cid > UINT32_MAX) return sqlite3_reset(ev), failf(c, "the store's events table is corrupt");
+        if (c->nsl >= (size_t)c->st->run_pass) return sqlite3_reset(ev), 1;
+        size_t k = (size_t)(cid - lo);
+        if (k >= c->ncnt) {
+            if (grow_to(c, (void **)&c->cnt, &c->cnt_cap, k + 1, sizeof *c->cnt)) return sqlite3_reset(ev), -1;
+            memset(c->cnt + c->ncnt, 0, (k + 1 - c->ncnt) * sizeof *c->cnt);
+            c->ncnt = k + 1;
+        }
+        if (add_slot(c, ev, cid)) return sqlite3_reset(ev), -1;
+        c->cnt[k]++;
+    }
+    sqlite3_reset(ev);
+    if (rc != SQLITE_DONE) return db_fail(c);
+    if (grow_to(c, (void **)&c->order, &c->order_cap, c->nsl + 1, sizeof *c->order)) return -1;
+    uint32_t sum = 0;
+    for (size_t k = 0; k < c->ncnt; k++) {
+        uint32_t n = c->cnt[k];
+        c->cnt[k] = sum;
+        sum += n;
+    }
+    for (size_t i = 0; i < c->nsl; i++) c->order[c->cnt[c->sl[i].cid - lo]++] = (uint32_t)i;
+    return 0;
+}
+
+static int by_at_seq(const void *a, const void *b) {
+    const vt_run_in *x = a, *y = b;
+    if (x->at != y->at) return x->at < y->at ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Slots sl[idx[0..n)] (idx NULL: sl[0..n)) as the contact's inputs, in (at, seq) order. */
+static int gather(rctx *c, const uint32_t *idx, size_t n) {
+    if (grow_to(c, (void **)&c->ins, &c->ins_cap, n + 1, sizeof *c->ins)) return -1;
+    bool sorted = true;
+    for (size_t i = 0; i < n; i++) {
+        const slot *s = &c->sl[idx ? idx[i] : i];
+        const char *id = (const char *)c->bytes + s->off;
+        c->ins[i] = (vt_run_in){s->type, s->at, s->seq, id, (const uint8_t *)id + s->id_len + 1, s->plen};
+        if (i && by_at_seq(&c->ins[i - 1], &c->ins[i]) > 0) sorted = false;
+    }
+    if (!sorted) qsort(c->ins, n, sizeof *c->ins, by_at_seq);
+    c->nins = n;
+    return 0;
 }
 
 /* ---- the run ----------------------------------------------------------------------- */
@@ -218,90 +407,139 @@ static int finish_run(rctx *c, int64_t H, int64_t U) {
     return 0;
 }
 
+typedef struct walk {
+    cidlist due;    /* contacts whose wake-ups are due, in cid order */
+    size_t di;
+    int64_t U;
+    uint64_t in_batch;
+} walk;
+
+/* The next contact of the walk: the lower of the next with inputs (ec) and the next due. */
+static int64_t next_contact(walk *w, int64_t ec) {
+    int64_t dc = w->di < w->due.n ? w->due.v[w->di] : INT64_MAX;
+    if (dc <= ec && dc != INT64_MAX) w->di++;
+    return ec < dc ? ec : dc;
+}
+
+/* Runs contact cid over c->ins and commits every run_batch inputs. */
+static int contact_done(rctx *c, walk *w, int64_t cid) {
+    w->in_batch += c->nins ? c->nins : 1;
+    if (process(c, cid, w->U)) return -1;
+    if ((int64_t)w->in_batch >= c->st->run_batch) {
+        if (vt_store_meta_set(c->st, "run_last", cid) || commit(c) || begin(c)) return db_fail(c);
+        w->in_batch = 0;
+    }
+    return 0;
+}
+
+/* Contacts from lo with inputs held by scan_all, or due, in cid order. */
+static int run_held(rctx *c, walk *w, int64_t lo) {
+    size_t k = 0;
+    for (;;) {
+        while (k < c->ncnt && c->cnt[k] == (k ? c->cnt[k - 1] : 0)) k++; /* no inputs */
+        int64_t ec = k < c->ncnt ? lo + (int64_t)k : INT64_MAX;
+        int64_t cur = next_contact(w, ec);
+        if (cur == INT64_MAX) return 0;
+        c->nins = 0;
+        if (ec == cur) {
+            uint32_t b = k ? c->cnt[k - 1] : 0;
+            if (gather(c, c->order + b, c->cnt[k] - b)) return -1;
+            k++;
+        }
+        if (contact_done(c, w, cur)) return -1;
+    }
+}
+
+/* The same over a scan SQLite sorts by (cid, at, seq): one contact's inputs at a time. */
+static int run_sorted(rctx *c, walk *w, sqlite3_stmt *ev, int64_t lo) {
+    sqlite3_bind_int64(ev, 4, lo);
+    int erc = sqlite3_step(ev);
+    for (;;) {
+        if (erc != SQLITE_ROW && erc != SQLITE_DONE) return db_fail(c);
+        int64_t cur = next_contact(w, erc == SQLITE_ROW ? sqlite3_column_int64(ev, 0) : INT64_MAX);
+        if (cur == INT64_MAX) return 0;
+        c->nsl = c->nbytes = 0;
+        while (erc == SQLITE_ROW && sqlite3_column_int64(ev, 0) == cur) {
+            if (cur > UINT32_MAX) return failf(c, "the store's events table is corrupt");
+            if (add_slot(c, ev, cur)) return -1;
+            erc = sqlite3_step(ev);
+        }
+        c->nins = 0;
+        if (gather(c, NULL, c->nsl) || contact_done(c, w, cur)) return -1;
+    }
+}
+
 static int run_target(rctx *c, int64_t H, int64_t U, int64_t last) {
     int64_t cursor = 0, prev_until = INT64_MIN, deferred = 0;
     if (vt_store_meta_get(c->st, "cursor", &cursor) < 0 || vt_store_meta_get(c->st, "until", &prev_until) < 0 ||
         vt_store_meta_get(c->st, "deferred", &deferred) < 0)
         return db_fail(c);
-    /* Contacts whose wake-ups are due, in processing order (one integer each). */
-    cidlist due = {0};
+    walk w = {.U = U};
     sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_CONTACT_DUE);
     if (!q) return db_fail(c);
     sqlite3_bind_int64(q, 1, U);
     sqlite3_bind_int64(q, 2, last);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-        if (cidlist_add(&due, sqlite3_column_int64(q, 0))) {
+        if (cidlist_add(&w.due, sqlite3_column_int64(q, 0))) {
             rc = -1;
             break;
         }
     sqlite3_reset(q);
     if (rc != SQLITE_DONE) {
-        vt_free(due.v);
+        vt_free(w.due.v);
         return rc < 0 ? failf(c, "out of memory") : db_fail(c);
     }
-    /* New inputs in (contact, at, seq) order; older ones left after the previous
-     * run's `until` join them when this run goes further. */
-    const char *sql = deferred > 0
-        ? "SELECT cid, seq, type, at, id, payload FROM events WHERE ((seq > ?1 AND seq <= ?2) OR "
-          "(seq <= ?1 AND at > ?5)) AND at <= ?3 AND cid > ?4 ORDER BY cid, at, seq"
-        : "SELECT cid, seq, type, at, id, payload FROM events WHERE seq > ?1 AND seq <= ?2 AND at <= ?3 "
-          "AND cid > ?4 ORDER BY cid, at, seq";
+    /* New inputs; older ones left after the previous run's `until` join them when this
+     * run goes further. Without them, H - cursor bounds how many there are. */
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT cid, seq, type, at, id, payload FROM events WHERE %s AND at <= ?3 AND cid >= ?4",
+             deferred > 0 ? "((seq > ?1 AND seq <= ?2) OR (seq <= ?1 AND at > ?5))" : "seq > ?1 AND seq <= ?2");
+    bool held = deferred > 0 || H - cursor <= c->st->run_pass;
+    if (!held) strcat(sql, " ORDER BY cid, at, seq");
     sqlite3_stmt *ev;
     if (sqlite3_prepare_v2(c->st->db, sql, -1, &ev, NULL) != SQLITE_OK) {
-        vt_free(due.v);
+        vt_free(w.due.v);
         return db_fail(c);
     }
     sqlite3_bind_int64(ev, 1, cursor);
     sqlite3_bind_int64(ev, 2, H);
     sqlite3_bind_int64(ev, 3, U);
-    sqlite3_bind_int64(ev, 4, last);
     if (deferred > 0) sqlite3_bind_int64(ev, 5, prev_until);
 
-    int result = 0;
-    size_t di = 0;
-    uint64_t in_batch = 0;
-    int erc = sqlite3_step(ev);
-    if (vt_store_begin(c->st)) result = db_fail(c);
-    while (result == 0) {
-        if (erc != SQLITE_ROW && erc != SQLITE_DONE) {
-            result = db_fail(c);
-            break;
-        }
-        bool has_e = erc == SQLITE_ROW, has_d = di < due.n;
-        if (!has_e && !has_d) break;
-        int64_t ec = has_e ? sqlite3_column_int64(ev, 0) : INT64_MAX, dc = has_d ? due.v[di] : INT64_MAX;
-        int64_t cur = ec < dc ? ec : dc;
-        if (dc == cur) di++;
-        while (erc == SQLITE_ROW && sqlite3_column_int64(ev, 0) == cur) {
-            if (push_input(c, ev)) {
-                result = -1;
-                break;
-            }
-            erc = sqlite3_step(ev);
-        }
-        if (result) break;
-        in_batch += c->nins ? c->nins : 1;
-        if (process(c, cur, U)) {
-            result = -1;
-            break;
-        }
-        if ((int64_t)in_batch >= c->st->run_batch) {
-            if (vt_store_meta_set(c->st, "run_last", cur) || vt_store_commit(c->st) || vt_store_begin(c->st)) {
+    int result = begin(c);
+    if (result == 0 && held && deferred == 0 && /* H - cursor bounds them: size the arrays once */
+        (grow_to(c, (void **)&c->sl, &c->sl_cap, (size_t)(H - cursor) + 1, sizeof *c->sl) ||
+         grow_to(c, (void **)&c->order, &c->order_cap, (size_t)(H - cursor) + 1, sizeof *c->order)))
+        result = -1;
+    if (result == 0 && held) {
+        rc = scan_all(c, ev, last + 1);
+        if (rc == 0) result = run_held(c, &w, last + 1);
+        else if (rc < 0) result = -1;
+        else { /* more than run_pass: let SQLite sort them */
+            held = false;
+            sqlite3_finalize(ev);
+            strcat(sql, " ORDER BY cid, at, seq");
+            if (sqlite3_prepare_v2(c->st->db, sql, -1, &ev, NULL) != SQLITE_OK) {
+                ev = NULL;
                 result = db_fail(c);
-                break;
+            } else {
+                sqlite3_bind_int64(ev, 1, cursor);
+                sqlite3_bind_int64(ev, 2, H);
+                sqlite3_bind_int64(ev, 3, U);
+                sqlite3_bind_int64(ev, 5, prev_until);
             }
-            in_batch = 0;
         }
     }
+    if (result == 0 && !held) result = run_sorted(c, &w, ev, last + 1);
     sqlite3_finalize(ev);
-    if (result == 0 && finish_run(c, H, U) == 0 && vt_store_commit(c->st) == 0) {
+    if (result == 0 && flush_rows(c) == 0 && finish_run(c, H, U) == 0 && commit(c) == 0) {
         /* done */
     } else {
         if (result == 0) result = c->err ? -1 : db_fail(c);
         vt_store_rollback(c->st);
     }
-    vt_free(due.v);
+    vt_free(w.due.v);
     return result;
 }
 
@@ -312,9 +550,19 @@ static void add_stats(vt_run_stats *stats, vt_runner *r) {
     stats->suppressed += rs->suppressed;
 }
 
+static void rctx_free(rctx *c) {
+    vt_free(c->sl), vt_free(c->bytes), vt_free(c->cnt), vt_free(c->order), vt_free(c->ins);
+    for (int i = 0; i < 5; i++) sqlite3_finalize(c->outq.st[i]), sqlite3_finalize(c->audq.st[i]);
+    vt_free(c->outq.b), vt_free(c->audq.b);
+}
+
 int vt_store_run(vt_store *st, const vt_program *p, int64_t until, vt_run_stats *stats, int64_t *until_used,
                  char **error) {
     rctx c = {.st = st};
+    c.outq = (rowq){.head = "INSERT INTO outbox(seq, id, contact, at, kind, channel, team, template, text, due, "
+                            "workflow, step, status, reason) VALUES",
+                    .ncols = QCOLS};
+    c.audq = (rowq){.head = "INSERT INTO audit(contact, at, kind, a, b, c, d, cause, late, flow) VALUES", .ncols = 10};
     vt_run_sink sink = {&c, on_row, on_audit};
     c.r = vt_runner_new(p, &sink, error);
     if (!c.r) return -1;
@@ -382,7 +630,7 @@ int vt_store_run(vt_store *st, const vt_program *p, int64_t until, vt_run_stats 
         int64_t u2 = 0;
         result = vt_store_run(st, p, until, stats, &u2, error);
         if (until_used) *until_used = u2;
-        vt_free(c.ins), vt_free(c.bytes), vt_free(c.id_off), vt_free(c.pay_off);
+        rctx_free(&c);
         return result;
     }
     if (until_used) *until_used = U;
@@ -392,7 +640,7 @@ out:
         add_stats(stats, c.r);
         vt_runner_free(c.r);
     }
-    vt_free(c.ins), vt_free(c.bytes), vt_free(c.id_off), vt_free(c.pay_off);
+    rctx_free(&c);
     if (result && error) *error = c.err ? c.err : vt_strdup("the run failed");
     else vt_free(c.err);
     return result;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CASES VT_TEST_DIR "/cases/runtime"
 
@@ -343,4 +344,144 @@ Test(runtime, runs_in_steps_equal_one_run) {
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir, dir1);
     cr_expect_eq(system(cmd), 0);
     free(one), free(one_c), free(dir), free(dir1);
+}
+
+/* An input in no particular order (as several exports concatenated would be) on the
+ * shop flow: contacts, purchases, promos, pings and unsubscriptions; with `late`, only
+ * events earlier than 2026-02-01 under new ids, and a few repeated ids. */
+static void write_mixed(const char *path, int contacts, bool late) {
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    unsigned x = late ? 777 : 4242;
+    for (int i = 0; i < contacts * 9; i++) {
+        x = x * 1103515245u + 12345u;
+        int c = (int)((x >> 4) % (unsigned)contacts);
+        long at = 1767607200L + (long)((x >> 2) % (late ? 26u * 86400u : 100u * 86400u));
+        time_t tt = (time_t)at;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        char ts[32];
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        unsigned k = (x >> 9) % 11;
+        if (k == 0 && !late)
+            fprintf(f, "{\"type\":\"contact\",\"contact\":\"m%03d\",\"at\":\"%s\",\"id\":\"k%d\",\"consent_email\":%s,\"consent_sms\":true}\n",
+                    c, ts, i, c % 4 ? "true" : "false");
+        else
+            fprintf(f, "{\"type\":\"%s\",\"contact\":\"m%03d\",\"at\":\"%s\",\"id\":\"%s%d\"%s}\n",
+                    k < 4 ? "promo" : k < 7 ? "purchase" : k < 10 ? "ping" : "unsubscribed", c, ts,
+                    late && i % 50 == 0 ? "e" : late ? "l" : "e", i,
+                    k >= 4 && k < 7 ? ",\"amount\":\"19.90 EUR\"" : "");
+    }
+    fclose(f);
+}
+
+/* One store's outbox, contacts and audit after: ingest a, run to 2026-02-01, ingest b
+ * (late events among them), run to the end. */
+static char *two_runs(const char *dir, const char *name, const char *flow, const char *a, const char *b) {
+    vt_run_result r = vt_run_verity(NULL, NULL, "ingest --store '%s/%s.db' --flow '%s' '%s'", dir, name, flow, a);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    vt_run_free(&r);
+    r = vt_run_verity(NULL, NULL, "run '%s' --store '%s/%s.db' --until 2026-02-01T00:00:00Z", flow, dir, name);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    vt_run_free(&r);
+    r = vt_run_verity(NULL, NULL, "ingest --store '%s/%s.db' --flow '%s' '%s'", dir, name, flow, b);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    vt_run_free(&r);
+    r = vt_run_verity(NULL, NULL, "run '%s' --store '%s/%s.db'", flow, dir, name);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.err, " late)") && !strstr(r.err, ", 0 late)"), "inputs after the first run should be late: %s", r.err);
+    vt_run_free(&r);
+    char db[4200];
+    snprintf(db, sizeof db, "%s/%s.db", dir, name);
+    vt_run_result o = vt_run_verity(NULL, NULL, "outbox --store '%s' --format jsonl", db);
+    vt_run_result k = vt_run_verity(NULL, NULL, "contacts --store '%s'", db);
+    cr_assert(o.status == 0 && k.status == 0);
+    cr_assert(strlen(o.out) > 2000, "the workload emitted too little to test with");
+    char *audit = dump_audit(db);
+    size_t n = strlen(o.out) + strlen(k.out) + strlen(audit) + 1;
+    char *all = malloc(n);
+    snprintf(all, n, "%s%s%s", o.out, k.out, audit);
+    vt_run_free(&o), vt_run_free(&k), free(audit);
+    return all;
+}
+
+/* A run keeps its new inputs in memory when they fit (VERITY_RUN_PASS, a million by
+ * default) and lets SQLite sort them otherwise, also when late-deferred inputs make the
+ * count unknown beforehand; small transactions number outbox rows across commits. All
+ * must give the same outbox, contacts and audit, byte for byte. */
+Test(runtime, runs_held_in_memory_or_sorted_by_sqlite_agree) {
+    char *dir = vt_temp_dir();
+    const char *flow = CASES "/shop/flow.flow";
+    char a[4096], b[4096];
+    snprintf(a, sizeof a, "%s/a.jsonl", dir);
+    snprintf(b, sizeof b, "%s/b.jsonl", dir);
+    write_mixed(a, 120, false);
+    write_mixed(b, 120, true);
+    char *held = two_runs(dir, "held", flow, a, b);
+    setenv("VERITY_RUN_PASS", "40", 1);
+    char *sorted = two_runs(dir, "sorted", flow, a, b);
+    cr_expect(strcmp(held, sorted) == 0, "a run sorted by SQLite differs from one held in memory");
+    unsetenv("VERITY_RUN_PASS");
+    setenv("VERITY_RUN_BATCH", "37", 1);
+    char *small = two_runs(dir, "small", flow, a, b);
+    cr_expect(strcmp(held, small) == 0, "a run in small transactions differs");
+    free(held), free(sorted), free(small);
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+    free(dir);
+}
+
+/* A repeated id is a duplicate whatever contact it names: one naming a contact not seen
+ * before (by id or by a key) creates no contact, and the next new contact comes right
+ * after the previous one, on a fresh store and on one that already has contacts. */
+Test(runtime, a_duplicate_naming_a_new_contact_creates_none) {
+    char *dir = vt_temp_dir();
+    const char *flow = CASES "/shop/flow.flow";
+    char a[4096], b[4096];
+    snprintf(a, sizeof a, "%s/a.jsonl", dir);
+    snprintf(b, sizeof b, "%s/b.jsonl", dir);
+    const char *first = "{\"type\":\"contact\",\"contact\":\"c1\",\"at\":\"2026-01-05T10:00:00Z\",\"id\":\"k1\",\"email\":\"c1@x.it\",\"consent_email\":true}\n"
+                        "{\"type\":\"promo\",\"contact\":\"ghost1\",\"at\":\"2026-01-06T10:00:00Z\",\"id\":\"k1\"}\n"
+                        "{\"type\":\"promo\",\"email\":\"ghost2@x.it\",\"at\":\"2026-01-06T10:00:00Z\",\"id\":\"k1\"}\n"
+                        "{\"type\":\"promo\",\"contact\":\"c2\",\"at\":\"2026-01-06T11:00:00Z\",\"id\":\"p2\"}\n";
+    const char *second = "{\"type\":\"contact\",\"contact\":\"ghost3\",\"at\":\"2026-01-07T10:00:00Z\",\"id\":\"p2\"}\n"
+                         "{\"type\":\"promo\",\"contact\":\"c3\",\"at\":\"2026-01-07T11:00:00Z\",\"id\":\"p3\"}\n"
+                         "{\"type\":\"promo\",\"email\":\"ghost2@x.it\",\"at\":\"2026-01-07T12:00:00Z\",\"id\":\"p3\"}\n"
+                         "{\"type\":\"promo\",\"email\":\"c4@x.it\",\"at\":\"2026-01-07T12:00:00Z\",\"id\":\"p4\"}\n";
+    cr_assert_eq(vt_write_file(a, first, strlen(first)), 0);
+    cr_assert_eq(vt_write_file(b, second, strlen(second)), 0);
+    vt_run_result r = vt_run_verity(NULL, NULL, "ingest --store '%s/s.db' --flow '%s' '%s'", dir, flow, a);
+    cr_expect(strstr(r.err, "2 accepted, 2 duplicates, 0 rejected") != NULL, "%s", r.err);
+    vt_run_free(&r);
+    r = vt_run_verity(NULL, NULL, "ingest --store '%s/s.db' --flow '%s' '%s'", dir, flow, b);
+    cr_expect(strstr(r.err, "2 accepted, 2 duplicates, 0 rejected") != NULL, "%s", r.err);
+    vt_run_free(&r);
+    r = vt_run_verity(NULL, NULL, "run '%s' --store '%s/s.db'", flow, dir);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    vt_run_free(&r);
+    r = vt_run_verity(NULL, NULL, "contacts --store '%s/s.db' --format csv", dir);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char ids[256] = "";
+    for (const char *line = strchr(r.out, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        size_t n = strcspn(line + 1, ",");
+        strncat(ids, line + 1, n < 64 ? n : 64);
+        strcat(ids, " ");
+    }
+    cr_expect_str_eq(ids, "c1 c2 c3 c4@x.it ", "%s", r.out);
+    vt_run_free(&r);
+    sqlite3 *h;
+    char db[4200];
+    snprintf(db, sizeof db, "%s/s.db", dir);
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_stmt *q;
+    cr_assert_eq(sqlite3_prepare_v2(h, "SELECT group_concat(cid || '=' || id, ' ') FROM (SELECT cid, id FROM contacts ORDER BY cid)", -1, &q, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    cr_expect_str_eq((const char *)sqlite3_column_text(q, 0), "1=c1 2=c2 3=c3 4=c4@x.it");
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+    free(dir);
 }
