@@ -11,20 +11,29 @@ int vt_layout_build(vt_program *p) {
     vt_layout *L = &p->lay;
     L->hist_off = vt_calloc(p->nhists + 1, sizeof *L->hist_off);
     L->chan_off = vt_calloc(p->nchans + 1, sizeof *L->chan_off);
-    if (!L->hist_off || !L->chan_off) return -1;
+    L->rep_off = vt_calloc(p->nwfs + 1, sizeof *L->rep_off);
+    L->cal_off = vt_calloc(p->ntrigs + 1, sizeof *L->cal_off);
+    if (!L->hist_off || !L->chan_off || !L->rep_off || !L->cal_off) return -1;
     uint32_t off = (uint32_t)sizeof(vt_chdr);
     L->fields = off; off += p->nfields * (uint32_t)sizeof(vt_slot);
     L->lcs = off; off += p->nlcs * (uint32_t)sizeof(vt_lcst);
     L->twake = off; off += p->ntruths * 8u;     /* per truth: the next instant time alone can change it */
     L->truths = off; off += r8(p->ntruths);
     L->trigs = off; off += r8(p->ntrigs);
-    L->cals = off; off += p->ntrigs * 8u;
+    L->cals = off;      /* only calendar triggers keep an instant */
+    for (uint32_t i = 0; i < p->ntrigs; i++)
+        if (p->trigs[i].kind == VT_TK_CALENDAR) { L->cal_off[i] = off; off += 8u; }
     for (uint32_t i = 0; i < p->nhists; i++) { L->hist_off[i] = off; off += r8(vt_hist_size(&p->hists[i])); }
     for (uint32_t i = 0; i < p->nchans; i++) {
         L->chan_off[i] = off;
         if (p->chans[i].cap > 0) off += (uint32_t)sizeof(vt_ring) + 8u * (uint32_t)p->chans[i].cap;
     }
     L->enrolls = off; off += p->nwfs * (uint32_t)sizeof(vt_enroll);
+    for (uint32_t i = 0; i < p->nwfs; i++) {
+        L->rep_off[i] = off;
+        uint32_t n = p->wfs[i].nrep > 0 && p->wfs[i].nrep <= VT_MAX_REP ? (uint32_t)p->wfs[i].nrep : 0;
+        off += r8(n * 4u);
+    }
     L->fixed_len = off;
     /* The shape signature: FNV-1a over everything the layout depends on. */
     uint32_t h = 2166136261u;

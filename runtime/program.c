@@ -37,6 +37,8 @@ void vt_program_free(vt_program *p) {
 #undef VT_SEC_FREE
     vt_free(p->lay.hist_off);
     vt_free(p->lay.chan_off);
+    vt_free(p->lay.rep_off);
+    vt_free(p->lay.cal_off);
     free_lists(p->rules_by_ev, p->nevents + 1);
     free_lists(p->hist_by_ev, p->nevents + 1);
     free_lists(p->trans_by_lc, p->nlcs);

@@ -92,6 +92,8 @@ typedef struct vt_layout {
     uint32_t fields, lcs, truths, twake, trigs, cals, chans, enrolls, fixed_len;
     uint32_t *hist_off;     /* per accumulator */
     uint32_t *chan_off;     /* per channel (cap ring) */
+    uint32_t *rep_off;      /* per workflow: its repeat counters (int32 each) */
+    uint32_t *cal_off;      /* per trigger: a calendar trigger's next instant (int64), else 0 */
     uint32_t sig;           /* shape signature: a blob from another shape is refused */
 } vt_layout;
 

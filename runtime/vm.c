@@ -413,10 +413,10 @@ int vt_run(vt_vm *vm, uint32_t pc, vt_cell *out) {
             e->pc = A;
             return VT_R_SUSPEND;
         }
-        CASE(REP_INIT) { ENR()->rep[A] = 0; ADV(REP_INIT); NEXT(); }
+        CASE(REP_INIT) { vt_reps(vm, (uint32_t)vm->wf)[A] = 0; ADV(REP_INIT); NEXT(); }
         CASE(REP_NEXT) {
-            vt_enroll *e = ENR();
-            if ((uint32_t)++e->rep[A] < B) {
+            int32_t *rep = vt_reps(vm, (uint32_t)vm->wf);
+            if ((uint32_t)++rep[A] < B) {
                 /* The only backward jump: a budget stops a hostile program's endless loop. */
                 if (++vm->loops > VT_LOOP_BUDGET) return vt_fail(vm, "a workflow looped more than %d times in one instant", VT_LOOP_BUDGET), VT_R_ERR;
                 pc = C;

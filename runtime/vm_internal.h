@@ -29,7 +29,7 @@ typedef struct vt_chdr {
 #define VT_CONTACT_MAGIC 0x54434256u  /* "VBCT" */
 /* Part of every layout's signature: bumped when the layout changes in a way the
  * shape alone does not show, so older blobs are refused rather than misread. */
-#define VT_LAYOUT_VERSION 2u
+#define VT_LAYOUT_VERSION 3u
 
 typedef struct vt_lcst { int32_t state, pad; int64_t entered; } vt_lcst;
 
@@ -38,8 +38,7 @@ typedef struct vt_enroll {
     uint8_t active, mode, pad[2];
     uint32_t pc, count, pad2;
     int64_t start, deadline, start_seq;
-    int32_t rep[VT_MAX_REP];
-} vt_enroll;
+} vt_enroll;   /* its repeat counters sit apart, only as many as the workflow has (vt_reps) */
 
 /* Cap history of a channel: the last `cap` emitted sends, oldest first. */
 typedef struct vt_ring { uint32_t head, n; } vt_ring;
@@ -109,6 +108,7 @@ static inline void *vt_at(vt_contact *c, uint32_t off) { return c->data + off; }
 static inline vt_enroll *vt_enr(vt_vm *vm, uint32_t wf) {
     return (vt_enroll *)vt_at(vm->c, vm->p->lay.enrolls + wf * (uint32_t)sizeof(vt_enroll));
 }
+static inline int32_t *vt_reps(vt_vm *vm, uint32_t wf) { return (int32_t *)vt_at(vm->c, vm->p->lay.rep_off[wf]); }
 static inline vt_lcst *vt_lc(vt_vm *vm, uint32_t lc) {
     return (vt_lcst *)vt_at(vm->c, vm->p->lay.lcs + lc * (uint32_t)sizeof(vt_lcst));
 }

@@ -45,7 +45,10 @@ static void action_id(vt_vm *vm, uint32_t step, char out[33]) {
     uint32_t parts[2 + VT_MAX_REP];
     parts[0] = e->count;
     parts[1] = step;
-    for (int i = 0; i < VT_MAX_REP; i++) parts[2 + i] = (uint32_t)e->rep[i];
+    /* all VT_MAX_REP counters, unused ones as 0, as when every enrollment kept them all */
+    const int32_t *rep = vt_reps(vm, (uint32_t)vm->wf);
+    uint32_t nrep = (uint32_t)vm->p->wfs[vm->wf].nrep;
+    for (uint32_t i = 0; i < VT_MAX_REP; i++) parts[2 + i] = i < nrep ? (uint32_t)rep[i] : 0;
     hfeed(&h, parts, sizeof parts);
     static const char hex[] = "0123456789abcdef";
     uint64_t x = fmix(h.a), y = fmix(h.b ^ x);
@@ -305,7 +308,7 @@ static int enroll_triggers(vt_vm *vm, uint32_t wf) {
             break;
         }
         case VT_TK_CALENDAR: {
-            int64_t *next = (int64_t *)(vm->c->data + p->lay.cals + ti * 8u);
+            int64_t *next = (int64_t *)(vm->c->data + p->lay.cal_off[ti]);
             if (*next == 0) *next = vt_calendar_next(p, t, vt_hdr(vm->c)->created_at);
             if (vm->now >= *next) { v = 1; *next = vt_calendar_next(p, t, vm->now); }
             break;
@@ -367,6 +370,7 @@ static int workflows(vt_vm *vm) {
             vt_enroll *e = vt_enr(vm, wf);
             uint32_t count = e->count + 1;
             memset(e, 0, sizeof *e);
+            memset(vt_reps(vm, wf), 0, (size_t)p->wfs[wf].nrep * 4u);
             e->active = 1;
             e->mode = VT_EM_RUN;
             e->pc = p->fns[p->wfs[wf].steps_fn].start;
@@ -417,7 +421,7 @@ static void schedule(vt_vm *vm) {
     for (uint32_t i = 0; i < p->ntrigs && vm->any_calendar; i++)
         if (p->trigs[i].kind == VT_TK_CALENDAR && p->trigs[i].role == VT_ROLE_ENROLL) {
             int64_t t;
-            memcpy(&t, vm->c->data + p->lay.cals + i * 8u, 8);
+            memcpy(&t, vm->c->data + p->lay.cal_off[i], 8);
             if (t) vt_see(vm, t);
         }
     vt_hdr(vm->c)->next_wake = vm->horizon;
