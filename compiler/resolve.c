@@ -184,7 +184,12 @@ static void collect(vt_rctx *c, vt_decl *d, bool root) {
         } else u->flow = d;
         break;
     case VT_D_TIMEZONE:
-        if (!root) break;   /* the root file decides the zone */
+        if (!root) {        /* the root file decides the zone; without one, its modules' */
+            if (!c->module_tz) c->module_tz = d;
+            else if (!c->module_tz_other && strcmp(c->module_tz->u.timezone.zone, d->u.timezone.zone) != 0)
+                c->module_tz_other = d;
+            break;
+        }
         if (u->timezone) {
             vt_diag *g = vt_rs_report(c, VT_E021, d->span, "the timezone is set twice");
             vt_diag_note(g, u->diags, u->timezone->span, "first set here");
@@ -304,6 +309,15 @@ int vt_resolve(vt_unit *u) {
                         &u->uses, &u->tests, &u->migrates, &u->imports};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) number(lists[i]);
 
+    if (!u->timezone && c.module_tz) {
+        if (c.module_tz_other) {
+            vt_diag *g = vt_rs_report(&c, VT_E021, c.module_tz_other->span,
+                                      "the imported modules set different timezones, and this flow sets none");
+            vt_diag_note(g, u->diags, c.module_tz->span, "the other one");
+            vt_diag_hint(g, u->diags, "say which one the flow runs in, in its own file: timezone \"%s\"",
+                         c.module_tz->u.timezone.zone);
+        } else u->timezone = c.module_tz;
+    }
     if (!u->flow) {
         vt_span sp = {u->modules[0]->file, 0, 0};
         vt_diag *g = vt_rs_report(&c, VT_E029, sp, "this file has no `flow` header");

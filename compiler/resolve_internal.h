@@ -46,6 +46,8 @@ typedef struct vt_rctx {
     vt_decl *workflow;          /* enclosing workflow, for `escalate` and `owner` */
     bool events_are_conds;      /* goal / wait until / exit: an event name is a condition */
     vt_decl *cur_use;           /* the `use` whose instance is being added, or NULL */
+    vt_decl *module_tz;         /* the first imported module's `timezone`, and one that */
+    vt_decl *module_tz_other;   /*   names another zone: the root may inherit only one */
     bool cur_use_clashed;       /* a name clash of cur_use is already reported */
 
     /* Name -> index maps for the lookups done once per reference (a 50,000-line flow
