@@ -42,8 +42,13 @@ int cmd_simulate(int argc, char **argv) {
     }
     static char outbuf[1 << 16];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    /* Records beyond a chunk (VERITY_SIM_CHUNK bytes, to test the spilling path) go to
+     * temporary files in $TMPDIR. */
+    vt_sim_opts so = {0, getenv("TMPDIR")};
+    const char *chunk = getenv("VERITY_SIM_CHUNK");
+    if (chunk && atol(chunk) > 0) so.chunk_bytes = (size_t)atol(chunk);
     vt_sim_stats s;
-    int rc = vt_simulate(p, pos + 1, (size_t)npos - 1, until, stdout, cf, stderr, &s, &err);
+    int rc = vt_simulate_opts(p, pos + 1, (size_t)npos - 1, until, stdout, cf, stderr, &s, &so, &err);
     int exit_code = s.rejected ? VT_EXIT_FINDINGS : VT_EXIT_OK;
     if (fflush(stdout) || (cf && (fflush(cf) || ferror(cf)))) rc = -1, err = err ? err : vt_strdup("cannot write the output");
     if (cf) fclose(cf);

@@ -485,3 +485,77 @@ Test(runtime, a_duplicate_naming_a_new_contact_creates_none) {
     cr_expect_eq(system(cmd), 0);
     free(dir);
 }
+
+/* One `verity simulate` run: its outbox, contacts file and summary line, together. */
+static char *simulate_all(const char *dir, const char *flow, const char *inputs, const char *until) {
+    vt_run_result r = vt_run_verity(NULL, NULL, "simulate '%s' %s %s --contacts '%s/sim-c.jsonl'", flow, inputs, until, dir);
+    cr_assert_eq(r.status, 0, "simulate exited %d: %s", r.status, r.err);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/sim-c.jsonl", dir);
+    char *c = vt_read_file(path, NULL);
+    cr_assert_not_null(c);
+    size_t n = strlen(r.out) + strlen(c) + strlen(r.err) + 8;
+    char *all = malloc(n);
+    snprintf(all, n, "%s--\n%s--\n%s", r.out, c, r.err);
+    vt_run_free(&r), free(c);
+    return all;
+}
+
+/* simulate holds its records in memory up to a chunk (VERITY_SIM_CHUNK bytes) and sorts
+ * larger inputs through temporary files: a chunk of one record, or of a few, must give
+ * the same outbox, contacts and counts, byte for byte, with records out of order, late,
+ * repeated (also naming a contact not seen before) and contacts named by a key. */
+Test(runtime, simulate_through_temporary_files_agrees_with_memory) {
+    char *dir = vt_temp_dir();
+    const char *flow = CASES "/shop/flow.flow";
+    char a[4096], b[4096], k[4096], inputs[12600];
+    snprintf(a, sizeof a, "%s/a.jsonl", dir);
+    snprintf(b, sizeof b, "%s/b.jsonl", dir);
+    snprintf(k, sizeof k, "%s/k.jsonl", dir);
+    write_mixed(a, 60, false);
+    write_mixed(b, 60, true);
+    const char *keyed = "{\"type\":\"contact\",\"contact\":\"m001\",\"at\":\"2026-01-05T10:00:00Z\",\"id\":\"kk1\",\"email\":\"m1@x.it\",\"consent_email\":true}\n"
+                        "{\"type\":\"promo\",\"email\":\"m1@x.it\",\"at\":\"2026-01-04T10:00:00Z\",\"id\":\"kk2\"}\n"
+                        "{\"type\":\"promo\",\"contact\":\"ghost\",\"at\":\"2026-01-06T10:00:00Z\",\"id\":\"kk2\"}\n"
+                        "{\"type\":\"purchase\",\"email\":\"new@x.it\",\"at\":\"2026-01-03T10:00:00Z\",\"id\":\"kk3\",\"amount\":\"5.00 EUR\"}\n"
+                        "{\"type\":\"promo\",\"contact\":\"m002\",\"at\":\"2026-01-02T10:00:00Z\",\"id\":\"e0\"}\n"
+                        "{\"type\":\"promo\",\"email\":\"new@x.it\",\"at\":\"2026-01-07T10:00:00Z\",\"id\":\"kk4\"}\n";
+    cr_assert_eq(vt_write_file(k, keyed, strlen(keyed)), 0);
+    snprintf(inputs, sizeof inputs, "'%s' '%s' '%s'", a, k, b);
+    const char *untils[] = {"", "--until 2026-02-01T00:00:00Z"};
+    for (int u = 0; u < 2; u++) {
+        unsetenv("VERITY_SIM_CHUNK");
+        char *memory = simulate_all(dir, flow, inputs, untils[u]);
+        cr_expect(strstr(memory, " duplicates, 0 rejected") && !strstr(memory, "(0 duplicates"), "%s", memory);
+        setenv("VERITY_SIM_CHUNK", "1", 1);
+        char *one = simulate_all(dir, flow, inputs, untils[u]);
+        cr_expect(strcmp(memory, one) == 0, "simulate spilling every record differs (%s)", untils[u]);
+        setenv("VERITY_SIM_CHUNK", "3000", 1);
+        char *few = simulate_all(dir, flow, inputs, untils[u]);
+        cr_expect(strcmp(memory, few) == 0, "simulate spilling every few records differs (%s)", untils[u]);
+        free(memory), free(one), free(few);
+    }
+    unsetenv("VERITY_SIM_CHUNK");
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+    free(dir);
+}
+
+/* When records must go to a temporary file and TMPDIR cannot hold one, simulate says so
+ * and where, and exits 2; an input that fits in memory needs no temporary file. */
+Test(runtime, simulate_without_a_writable_temp_dir_says_so) {
+    const char *flow = VT_SOURCE_DIR "/examples/b2b-leads.flow", *input = VT_SOURCE_DIR "/examples/b2b-leads.jsonl";
+    setenv("TMPDIR", "/nonexistent/verity-tmp", 1);
+    setenv("VERITY_SIM_CHUNK", "1", 1);
+    vt_run_result r = vt_run_verity(NULL, NULL, "simulate '%s' '%s'", flow, input);
+    unsetenv("VERITY_SIM_CHUNK");
+    cr_expect_eq(r.status, 2, "exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "no temporary file can be made in /nonexistent/verity-tmp") != NULL, "%s", r.err);
+    cr_expect(strstr(r.err, "set TMPDIR") != NULL, "%s", r.err);
+    vt_run_free(&r);
+    r = vt_run_verity(NULL, NULL, "simulate '%s' '%s'", flow, input);
+    unsetenv("TMPDIR");
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    vt_run_free(&r);
+}
