@@ -59,6 +59,18 @@ int vt_dispatch_build(vt_vm *vm) {
         }
         rc = build(p, p->nwfs, wl, keep_trig, &vm->wf_trigs);
     }
+    /* A workflow whose triggers at a slot are all `on enter` needs a look only when a
+     * state was entered at that instant (few are): the rest skip the call. */
+    uint32_t ns = VT_DISPATCH_SLOTS(p);
+    vm->wf_skip = rc ? NULL : vt_calloc((size_t)p->nwfs * ns + 1, 1);
+    if (!vm->wf_skip) rc = -1;
+    for (uint32_t wf = 0; wf < p->nwfs && !rc; wf++)
+        for (uint32_t s = 0; s < ns; s++) {
+            uint32_t n, enter = 0;
+            const uint32_t *tv = vt_dlist_at(&vm->wf_trigs, ns, wf, s, &n);
+            for (uint32_t j = 0; j < n; j++) enter += p->trigs[tv[j]].kind == VT_TK_ENTER;
+            vm->wf_skip[(size_t)wf * ns + s] = n == 0 ? 2 : enter == n ? 1 : 0;
+        }
     vt_free(wl);
     vt_free(all);
     return rc;
@@ -69,4 +81,5 @@ void vt_dispatch_free(vt_vm *vm) {
     vt_free(vm->se_trans.items);
     vt_free(vm->wf_trigs.start);
     vt_free(vm->wf_trigs.items);
+    vt_free(vm->wf_skip);
 }

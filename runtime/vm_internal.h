@@ -96,6 +96,8 @@ struct vt_vm {
     vt_dlist se_trans;      /* per (global state, slot): the transitions that can fire */
     vt_dlist wf_trigs;      /* per (workflow, slot): the enroll triggers that can fire */
     uint32_t slot;          /* the instant's slot in those lists (vt_dispatch_slot) */
+    uint8_t *wf_skip;       /* per (workflow, slot): 2 no trigger can fire, 1 only `on enter` ones */
+    bool entered_any;       /* a state was entered at this instant */
     bool any_timed, any_calendar;   /* so scheduling skips what the flow does not have */
     uint8_t *tdeps;         /* [truth][nevents + 1] (vm_deps.c): 1 when an event of that type can
                                change the truth; the last column: it must run at every instant */

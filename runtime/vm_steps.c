@@ -174,6 +174,7 @@ int vt_enter_state(vt_vm *vm, uint32_t lc, uint32_t st, int32_t trans) {
     l->state = (int32_t)st;
     l->entered = vm->now;
     vm->entered[p->lcs[lc].first_state + st] = vm->gen;
+    vm->entered_any = true;
     if (vt_emit_audit(vm, VT_AU_TRANSITION, (int)lc, from, (int)st, trans) != 0) return -1;
     int32_t own = p->states[p->lcs[lc].first_state + st].owner;
     if (own >= 0 && vt_hdr(vm->c)->owner != own) {
@@ -362,7 +363,10 @@ static int exit_or_goal(vt_vm *vm, uint32_t wf) {
 
 static int workflows(vt_vm *vm) {
     const vt_program *p = vm->p;
+    const uint8_t *skip = vm->wf_skip + (size_t)vm->slot;
     for (uint32_t wf = 0; wf < p->nwfs; wf++) {
+        uint8_t sk = skip[(size_t)wf * VT_DISPATCH_SLOTS(p)];
+        if (sk == 2 || (sk == 1 && !vm->entered_any)) continue;
         vm->wf = (int)wf;
         int f = enroll_triggers(vm, wf);
         if (f < 0) return -1;
@@ -452,6 +456,7 @@ static int instant(vt_vm *vm, vt_contact *c, int64_t now, const vt_input *in, in
     vm->sink = sink;
     vm->ev = ev;
     vm->slot = vt_dispatch_slot(p, ev);
+    vm->entered_any = false;
     vm->wf = -1;
     vm->loops = 0;
     vm->aborted = 0;
@@ -467,7 +472,10 @@ static int instant(vt_vm *vm, vt_contact *c, int64_t now, const vt_input *in, in
         if ((ev == VT_EV_CONTACT || ev == VT_EV_CREATED) && in->values && set_fields(vm, in) != 0) return -1;
         if (ev == VT_EV_CREATED)    /* creation enters each lifecycle's initial state */
             for (uint32_t lc = 0; lc < p->nlcs; lc++)
-                if (vt_lc(vm, lc)->state == p->lcs[lc].initial) vm->entered[p->lcs[lc].first_state + (uint32_t)p->lcs[lc].initial] = vm->gen;
+                if (vt_lc(vm, lc)->state == p->lcs[lc].initial) {
+                    vm->entered[p->lcs[lc].first_state + (uint32_t)p->lcs[lc].initial] = vm->gen;
+                    vm->entered_any = true;
+                }
     }
     vm->truths_done = 0;
     /* most events feed no history: skip the call (and its saved registers) */
