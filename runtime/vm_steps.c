@@ -407,7 +407,8 @@ static int workflows(vt_vm *vm) {
 
 static void schedule(vt_vm *vm) {
     const vt_program *p = vm->p;
-    for (uint32_t lc = 0; lc < p->nlcs && vm->any_timed; lc++) {
+    if (vm->any_timed)
+    for (uint32_t lc = 0; lc < p->nlcs; lc++) {
         vt_lcst *cur = vt_lc(vm, lc);
         uint32_t gs = p->lcs[lc].first_state + (uint32_t)cur->state;
         if (!vm->timed[gs]) continue;
@@ -422,7 +423,8 @@ static void schedule(vt_vm *vm) {
         vt_enroll *e = vt_enr(vm, wf);
         if (e->active && e->mode != VT_EM_RUN) vt_see(vm, e->deadline);
     }
-    for (uint32_t i = 0; i < p->ntrigs && vm->any_calendar; i++)
+    if (vm->any_calendar)
+    for (uint32_t i = 0; i < p->ntrigs; i++)
         if (p->trigs[i].kind == VT_TK_CALENDAR && p->trigs[i].role == VT_ROLE_ENROLL) {
             int64_t t;
             memcpy(&t, vm->c->data + p->lay.cal_off[i], 8);
@@ -479,7 +481,10 @@ static int instant(vt_vm *vm, vt_contact *c, int64_t now, const vt_input *in, in
     }
     vm->truths_done = 0;
     /* most events feed no history: skip the call (and its saved registers) */
-    if ((ev >= 0 && p->hist_by_ev[ev].n && vt_hist_on_event(vm) != 0) || run_rules(vm) != 0 || settle(vm) != 0 || truths(vm) != 0 || workflows(vm) != 0) return -1;
+    /* each phase only when the flow has something for it */
+    if ((ev >= 0 && p->hist_by_ev[ev].n && vt_hist_on_event(vm) != 0) || run_rules(vm) != 0 || settle(vm) != 0 ||
+        (p->ntruths && truths(vm) != 0) || (p->nwfs && workflows(vm) != 0))
+        return -1;
     schedule(vm);
     if (vt_hdr(c)->dead) vt_contact_compact(p, c);
     return 0;
