@@ -37,6 +37,15 @@ char *vt_temp_dir(void) {
     return d ? strdup(d) : NULL;
 }
 
+int vt_remove_temp_dir(char *dir) {
+    if (!dir) return -1;
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    int rc = system(cmd);
+    free(dir);
+    return rc;
+}
+
 vt_run_result vt_run_verity(const char *cwd, const char *input, const char *fmt, ...) {
     vt_run_result r = {0};
     char args[8192];

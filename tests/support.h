@@ -24,5 +24,8 @@ char **vt_list_files(const char *dir, const char *suffix, size_t *n);
 void vt_free_list(char **list);
 /* A fresh temporary directory (malloc'd path). */
 char *vt_temp_dir(void);
+/* Removes a directory made by vt_temp_dir, with everything in it, and frees its name.
+ * 0, or non-zero when it could not be removed. */
+int vt_remove_temp_dir(char *dir);
 
 #endif

@@ -131,9 +131,7 @@ static void kill_and_resume(int kills) {
         vt_run_free(&again);
     }
     free(want), free(want_contacts);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_expect_eq(system(cmd), 0);
-    free(dir);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
 }
 
 Test(crash, killed_runs_resume_to_the_same_outbox, .timeout = 900) { kill_and_resume(KILLS); }

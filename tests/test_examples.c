@@ -130,8 +130,5 @@ Test(examples, explain_tells_the_story_in_order) {
         at = found + strlen(story[i]);
     }
     vt_run_free(&r);
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_expect_eq(system(cmd), 0);
-    free(dir);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
 }

@@ -150,7 +150,7 @@ Test(extern, simulate_writes_the_native_results) {
     cr_expect(strstr(contacts, "\"province\":\"MI\"") && strstr(contacts, "\"province\":\"RM\""), "contacts: %s", contacts);
     free(contacts);
     vt_run_free(&r);
-    free(dir);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
 }
 
 /* A directory holding a copy of the stdlib's library under another name. */
@@ -212,7 +212,7 @@ Test(extern, a_library_elsewhere_needs_allow_native) {
     drv_free(&ob); drv_free(&st);
     vt_program_free(p);
     free(bytes);
-    free(dir);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
 }
 
 /* Every command that takes a FLOW takes --allow-native too: simulate refuses the local
@@ -252,7 +252,7 @@ Test(extern, simulate_and_run_take_allow_native) {
     r = vt_run_verity(NULL, NULL, "run '%s' --store '%s' --allow-native '%s'", flow, store, dir);
     cr_expect_eq(r.status, 0, "run: %s", r.err);
     vt_run_free(&r);
-    free(dir);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
 }
 
 Test(extern, the_environment_bridge_allows_a_directory) {
@@ -267,7 +267,7 @@ Test(extern, the_environment_bridge_allows_a_directory) {
              CASES "local_library.flow", out);
     cr_expect_eq(system(cmd), 0);
     cr_expect_eq(access(out, F_OK), 0, "no bytecode written with VERITY_ALLOW_NATIVE");
-    free(dir);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
 }
 
 Test(extern, verifier_refuses_bad_calls) {

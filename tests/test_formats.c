@@ -166,9 +166,7 @@ Test(formats, sarif_validates_against_the_2_1_0_schema) {
         char *err = vt_read_file(path, NULL);
         cr_expect_eq(rc, 0, "the SARIF log does not validate:\n%s", err ? err : "");
         free(err);
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        cr_expect_eq(system(cmd), 0);
-        free(dir);
+        cr_expect_eq(vt_remove_temp_dir(dir), 0);
     } else {
         fprintf(stderr, "note: python3 has no jsonschema module: the SARIF log was checked by hand only\n");
     }

@@ -211,10 +211,9 @@ static void run_case(const char *flow, const char *input, const char *expected) 
     cr_expect_str_eq(a1, a2, "%s: audit differs between two runs", input);
     free(a1), free(a2), free(outbox2), free(contacts2);
 
-    char cmd[8300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir, dir2);
-    cr_expect_eq(system(cmd), 0);
-    free(dir), free(dir2), free(got), free(states), free(outbox), free(contacts), free(e.outbox), free(e.states);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
+    cr_expect_eq(vt_remove_temp_dir(dir2), 0);
+    free(got), free(states), free(outbox), free(contacts), free(e.outbox), free(e.states);
 }
 
 static void run_flow_dir(const char *name) {
@@ -287,10 +286,7 @@ Test(runtime, a_second_run_processes_only_what_is_new) {
     r = vt_run_verity(NULL, NULL, "outbox --store '%s/s.db' --after nope", dir);
     cr_expect_eq(r.status, 2);
     vt_run_free(&r);
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_expect_eq(system(cmd), 0);
-    free(dir);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
 }
 
 /* The bad-input corpus: every bad line rejected with file:line and reason, the good
@@ -314,10 +310,7 @@ Test(runtime, bad_input_is_rejected_line_by_line) {
                      "%s", states);
     free(states);
     vt_run_free(&r);
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_expect_eq(system(cmd), 0);
-    free(dir);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
 }
 
 /* Running in steps (--until earlier than some events, which then wait) ends with the
@@ -340,10 +333,9 @@ Test(runtime, runs_in_steps_equal_one_run) {
     r = vt_run_verity(NULL, NULL, "outbox --store '%s/s.db'", dir);
     cr_expect_str_eq(r.out, one);
     vt_run_free(&r);
-    char cmd[9000];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir, dir1);
-    cr_expect_eq(system(cmd), 0);
-    free(one), free(one_c), free(dir), free(dir1);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
+    cr_expect_eq(vt_remove_temp_dir(dir1), 0);
+    free(one), free(one_c);
 }
 
 /* An input in no particular order (as several exports concatenated would be) on the
@@ -426,10 +418,7 @@ Test(runtime, runs_held_in_memory_or_sorted_by_sqlite_agree) {
     char *small = two_runs(dir, "small", flow, a, b);
     cr_expect(strcmp(held, small) == 0, "a run in small transactions differs");
     free(held), free(sorted), free(small);
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_expect_eq(system(cmd), 0);
-    free(dir);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
 }
 
 /* A repeated id is a duplicate whatever contact it names: one naming a contact not seen
@@ -480,10 +469,7 @@ Test(runtime, a_duplicate_naming_a_new_contact_creates_none) {
     cr_expect_str_eq((const char *)sqlite3_column_text(q, 0), "1=c1 2=c2 3=c3 4=c4@x.it");
     sqlite3_finalize(q);
     sqlite3_close(h);
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_expect_eq(system(cmd), 0);
-    free(dir);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
 }
 
 /* One `verity simulate` run: its outbox, contacts file and summary line, together. */
@@ -536,10 +522,7 @@ Test(runtime, simulate_through_temporary_files_agrees_with_memory) {
         free(memory), free(one), free(few);
     }
     unsetenv("VERITY_SIM_CHUNK");
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_expect_eq(system(cmd), 0);
-    free(dir);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
 }
 
 /* When records must go to a temporary file and TMPDIR cannot hold one, simulate says so

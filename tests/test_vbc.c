@@ -184,7 +184,7 @@ Test(vbc, build_and_disasm_commands) {
     cr_expect_neq(r.status, 0);
     vt_run_free(&r);
     free(data);
-    free(dir);
+    cr_expect_eq(vt_remove_temp_dir(dir), 0);
 }
 
 /* Out of memory at any allocation while loading, creating a contact or running it is a
