@@ -81,17 +81,12 @@ static void num_fold(int kind, vt_slot *acc, int64_t n, const vt_cell *v) {
 }
 
 static vt_cell payload(vt_vm *vm, int32_t f) {
-    vt_cell v;
-    memset(&v, 0, sizeof v);
-    if (!vm->in || f < 0 || (uint32_t)f >= vm->in->nvalues) return v;
-    const vt_value *x = &vm->in->values[f];
-    v.t = x->type;
-    memcpy(v.cur, x->currency, 3);
-    if (x->type == VT_V_TEXT) { v.u.s = x->u.s.p; v.len = x->u.s.len; }
-    else if (x->type == VT_V_NUMBER) v.u.d = x->u.d;
-    else if (x->type == VT_V_BOOL) v.u.i = x->u.b;
-    else v.u.i = x->u.i;
-    return v;
+    if (!vm->in || f < 0 || (uint32_t)f >= vm->in->nvalues) {
+        vt_cell v;
+        memset(&v, 0, sizeof v);
+        return v;
+    }
+    return vt_cell_of_value(&vm->in->values[f]);
 }
 
 /* Appends one entry to an exact window; drops entries the window has left before

@@ -181,17 +181,8 @@ static void sb_value(vt_vm *vm, const vt_cell *v) {
 }
 
 static vt_cell payload_cell(vt_vm *vm, uint32_t f) {
-    vt_cell v;
     if (!vm->in || f >= vm->in->nvalues || vm->ev < 0) return mk_null();
-    const vt_value *x = &vm->in->values[f];
-    v.t = x->type;
-    v.len = 0;
-    memcpy(v.cur, x->currency, 3);
-    if (x->type == VT_V_TEXT) { v.u.s = x->u.s.p; v.len = x->u.s.len; }
-    else if (x->type == VT_V_NUMBER) v.u.d = x->u.d;
-    else if (x->type == VT_V_BOOL) v.u.i = x->u.b;
-    else v.u.i = x->u.i;
-    return v;
+    return vt_cell_of_value(&vm->in->values[f]);
 }
 
 int vt_compare(const vt_cell *a, const vt_cell *b) { return compare(a, b); }

@@ -117,6 +117,18 @@ static inline vt_lcst *vt_lc(vt_vm *vm, uint32_t lc) {
 static inline vt_slot *vt_field_slot(vt_contact *c, const vt_program *p, uint32_t f) {
     return (vt_slot *)vt_at(c, p->lay.fields + f * (uint32_t)sizeof(vt_slot));
 }
+/* An input value (an event's payload field, a contact record's field) as a VM value. */
+static inline vt_cell vt_cell_of_value(const vt_value *x) {
+    vt_cell v;
+    memset(&v, 0, sizeof v);
+    v.t = x->type;
+    memcpy(v.cur, x->currency, 3);
+    if (x->type == VT_V_TEXT) { v.u.s = x->u.s.p; v.len = x->u.s.len; }
+    else if (x->type == VT_V_NUMBER) v.u.d = x->u.d;
+    else if (x->type == VT_V_BOOL) v.u.i = x->u.b;
+    else v.u.i = x->u.i;
+    return v;
+}
 /* Time arithmetic saturates: a huge duration or a damaged blob never overflows. */
 static inline int64_t vt_tadd(int64_t a, int64_t b) {
     int64_t r;

@@ -438,14 +438,7 @@ static int set_fields(vt_vm *vm, const vt_input *in) {
     for (uint32_t i = 0; i < in->nvalues && i < p->nfields; i++) {
         const vt_value *x = &in->values[i];
         if (x->type == VT_V_NULL) continue;
-        vt_cell v;
-        memset(&v, 0, sizeof v);
-        v.t = x->type;
-        memcpy(v.cur, x->currency, 3);
-        if (x->type == VT_V_TEXT) { v.u.s = x->u.s.p; v.len = x->u.s.len; }
-        else if (x->type == VT_V_NUMBER) v.u.d = x->u.d;
-        else if (x->type == VT_V_BOOL) v.u.i = x->u.b;
-        else v.u.i = x->u.i;
+        vt_cell v = vt_cell_of_value(x);
         if (vt_slot_write(vm->c, p->lay.fields + i * (uint32_t)sizeof(vt_slot), &v) != 0) return vt_fail(vm, "out of memory");
     }
     return 0;
