@@ -44,20 +44,6 @@ void vt_hist_init(const vt_program *p, vt_contact *c) {
     }
 }
 
-/* A count compared `>= k` keeps the k latest timestamps it has seen (in any order, in
- * the first n slots): `count >= k` holds exactly when all k are inside the window. A
- * late input replaces the earliest only when it is later, and one already outside the
- * window is never kept (time only moves on, so it can never count again). */
-static void ring_keep(vt_ring *r, int64_t *ts, uint32_t k, int64_t at, int64_t lo) {
-    if (at <= lo) return;
-    if (r->n > k) r->n = k;
-    if (r->n < k) { ts[r->n++] = at; return; }
-    uint32_t min = 0;
-    for (uint32_t j = 1; j < k; j++)
-        if (ts[j] < ts[min]) min = j;
-    if (at > ts[min]) ts[min] = at;
-}
-
 static void num_fold(int kind, vt_slot *acc, int64_t n, const vt_cell *v) {
     if (n == 0 || acc->t == VT_V_NULL) {
         acc->t = v->t;
@@ -140,63 +126,48 @@ static int gring_push(vt_vm *vm, uint32_t i, int64_t at, const vt_cell *v) {
     return 0;
 }
 
-int vt_hist_on_event(vt_vm *vm) {
+/* Feeds the event to accumulator i, of any kind but a plain count (hist_on_event in
+ * vm_steps.c feeds those): these need the event's value. */
+int vt_hist_feed_value(vt_vm *vm, uint32_t i, int64_t at) {
     const vt_program *p = vm->p;
-    if (vm->ev < 0) return 0;
-    const vt_ilist *l = &p->hist_by_ev[vm->ev];
-    int64_t at = vm->in ? vm->in->at : vm->now;
-    for (uint32_t j = 0; j < l->n; j++) {
-        uint32_t i = l->v[j];
-        const vt_phist *h = &p->hists[i];
-        if (h->where_fn >= 0) {
-            int r = vt_cond(vm, h->where_fn);
-            if (r < 0) return -1;
-            if (!r) continue;
+    const vt_phist *h = &p->hists[i];
+    uint32_t off = p->lay.hist_off[i];
+    uint8_t *a = vm->c->data + off;
+    vt_cell v = payload(vm, h->field);
+    if (vt_hist_growable(h)) {
+        if (h->kind != VT_H_COUNT && v.t != VT_V_INT && v.t != VT_V_NUMBER && v.t != VT_V_MONEY && v.t != VT_V_DURATION)
+            return 0;
+        return gring_push(vm, i, at, &v);
+    }
+    switch (h->kind) {
+    case VT_H_SUM: case VT_H_MIN: case VT_H_MAX: case VT_H_AVG:
+        if (v.t != VT_V_INT && v.t != VT_V_NUMBER && v.t != VT_V_MONEY && v.t != VT_V_DURATION) break;
+        {   /* unwindowed: windows are exact rings above */
+            int64_t n; memcpy(&n, a, 8);
+            num_fold(h->kind == VT_H_AVG ? VT_H_SUM : h->kind, (vt_slot *)(a + 8), n, &v);
+            n++; memcpy(a, &n, 8);
         }
-        uint32_t off = p->lay.hist_off[i];
-        uint8_t *a = vm->c->data + off;
-        vt_cell v = payload(vm, h->field);
-        uint32_t k = (uint32_t)h->k;
-        if (vt_hist_growable(h)) {
-            if (h->kind != VT_H_COUNT && v.t != VT_V_INT && v.t != VT_V_NUMBER && v.t != VT_V_MONEY && v.t != VT_V_DURATION)
-                continue;
-            if (gring_push(vm, i, at, &v) != 0) return -1;
-            continue;
-        }
-        switch (h->kind) {
-        case VT_H_COUNT:
-            if (k) ring_keep((vt_ring *)a, (int64_t *)(a + sizeof(vt_ring)), k, at, vt_tsub(vm->now, h->within));
-            else { int64_t n; memcpy(&n, a, 8); n++; memcpy(a, &n, 8); }
-            break;
-        case VT_H_SUM: case VT_H_MIN: case VT_H_MAX: case VT_H_AVG:
-            if (v.t != VT_V_INT && v.t != VT_V_NUMBER && v.t != VT_V_MONEY && v.t != VT_V_DURATION) break;
-            {   /* unwindowed: windows are exact rings above */
-                int64_t n; memcpy(&n, a, 8);
-                num_fold(h->kind == VT_H_AVG ? VT_H_SUM : h->kind, (vt_slot *)(a + 8), n, &v);
-                n++; memcpy(a, &n, 8);
-            }
-            break;
-        case VT_H_FIRST: case VT_H_FIRST_AT: {
-            int64_t t; memcpy(&t, a, 8);
-            if (t != INT64_MIN) break;
-            memcpy(a, &at, 8);
-            if (h->kind == VT_H_FIRST && vt_slot_write(vm->c, off + 8, &v) != 0) return vt_fail(vm, "out of memory");
-            break;
-        }
-        case VT_H_LAST:
-            memcpy(a, &at, 8);
-            if (vt_slot_write(vm->c, off + 8, &v) != 0) return vt_fail(vm, "out of memory");
-            break;
-        case VT_H_LASTSEQ: {
-            int64_t seq = vt_hdr(vm->c)->seq;
-            memcpy(a, &seq, 8);
-            memcpy(a + 8, &at, 8);
-            break;
-        }
-        default:    /* LAST_AT, SINCE, WITHIN, NOFOR: the last matching instant */
-            memcpy(a, &at, 8);
-            break;
-        }
+        break;
+    case VT_H_FIRST: case VT_H_FIRST_AT: {
+        int64_t t; memcpy(&t, a, 8);
+        if (t != INT64_MIN) break;
+        memcpy(a, &at, 8);
+        if (h->kind == VT_H_FIRST && vt_slot_write(vm->c, off + 8, &v) != 0) return vt_fail(vm, "out of memory");
+        break;
+    }
+    case VT_H_LAST:
+        memcpy(a, &at, 8);
+        if (vt_slot_write(vm->c, off + 8, &v) != 0) return vt_fail(vm, "out of memory");
+        break;
+    case VT_H_LASTSEQ: {
+        int64_t seq = vt_hdr(vm->c)->seq;
+        memcpy(a, &seq, 8);
+        memcpy(a + 8, &at, 8);
+        break;
+    }
+    default:    /* LAST_AT, SINCE, WITHIN, NOFOR: the last matching instant */
+        memcpy(a, &at, 8);
+        break;
     }
     return 0;
 }
@@ -266,24 +237,6 @@ static int64_t gring_count(vt_vm *vm, const vt_phist *h, const uint8_t *a) {
     return n;
 }
 
-/* A ring count: the entries still inside the window, and the first instant one leaves
- * (the earliest entry's, which with late inputs need not be the first to arrive). The
- * ring's first n slots are its entries, whatever their order, so no index arithmetic. */
-static inline int64_t ring_count(vt_vm *vm, const vt_phist *h, const uint8_t *a, int64_t *leaves) {
-    const vt_ring *r = (const vt_ring *)a;
-    const int64_t *ts = (const int64_t *)(a + sizeof *r);
-    uint32_t rn = r->n <= (uint32_t)h->k ? r->n : (uint32_t)h->k;
-    int64_t lo = vt_tsub(vm->now, h->within), n = 0, first = INT64_MAX;
-    for (uint32_t j = 0; j < rn; j++) {
-        int64_t x = ts[j];
-        if (x <= lo) continue;
-        if (x < first) first = x;
-        n++;
-    }
-    *leaves = n ? vt_tadd(first, h->within) : INT64_MAX;
-    return n;
-}
-
 int64_t vt_hist_count(vt_vm *vm, uint32_t i) {
     const vt_phist *h = &vm->p->hists[i];
     const uint8_t *a = vm->c->data + vm->p->lay.hist_off[i];
@@ -291,7 +244,7 @@ int64_t vt_hist_count(vt_vm *vm, uint32_t i) {
     if (!h->k) { memcpy(&n, a, 8); return n; }
     if (h->k == VT_RING_DEFAULT || h->k == VT_RING_MAX) return gring_count(vm, h, a);   /* vt_hist_growable for a count */
     int64_t leaves;
-    n = ring_count(vm, h, a, &leaves);
+    n = vt_ring_count(vm->now, a, (uint32_t)h->k, h->within, &leaves);
     vt_see(vm, leaves);
     return n;
 }
@@ -301,7 +254,7 @@ int64_t vt_hist_count(vt_vm *vm, uint32_t i) {
 bool vt_hist_count_ge(vt_vm *vm, uint32_t i, int64_t k) {
     const vt_phist *h = &vm->p->hists[i];
     if (!h->k || vt_hist_growable(h)) return vt_hist_count(vm, i) >= k;
-    int64_t leaves, n = ring_count(vm, h, vm->c->data + vm->p->lay.hist_off[i], &leaves);
+    int64_t leaves, n = vt_ring_count(vm->now, vm->c->data + vm->p->lay.hist_off[i], (uint32_t)h->k, h->within, &leaves);
     if (n < k) return false;
     vt_see(vm, leaves);
     return true;
@@ -349,7 +302,7 @@ vt_cell vt_hist_read(vt_vm *vm, uint32_t i) {
         if (v.u.i) vt_see(vm, vt_tadd(t, h->within));
         break;
     case VT_H_NOFOR: {
-        int64_t base = t == INT64_MIN ? vt_hdr(vm->c)->created_at : t;
+        int64_t base = t == INT64_MIN ? vt_info(vm->c)->created_at : t;
         v.t = VT_V_BOOL;
         v.u.i = vm->now >= vt_tadd(base, h->within);
         if (!v.u.i) vt_see(vm, vt_tadd(base, h->within));

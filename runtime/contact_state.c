@@ -1,11 +1,34 @@
-/* A contact's state as one flat buffer: header, the program's fixed layout (fields,
- * lifecycle states, truth and trigger bits, accumulators, cap rings, enrollments),
- * then a tail of text bytes. Offsets, never pointers, so the store persists it as is. */
+/* A contact's state as one flat buffer: header, the program's fixed layout (lifecycle
+ * states, truth wake-ups and bits, trigger bits, fields, accumulators, cap rings,
+ * enrollments, then the vt_cinfo), then a tail of text bytes. What every instant touches
+ * comes first, so that it takes as few cache lines as possible. Offsets, never
+ * pointers, so the store persists it as is. */
 #include "vm_internal.h"
 #include "../common/mem.h"
 #include <stdint.h>
 
 static uint32_t r8(uint32_t n) { return (n + 7u) & ~7u; }
+
+/* Contact buffers start on a cache line, so the header and the start of the layout that
+ * every instant touches share one line rather than straddle two (vt_malloc aligns to
+ * 16). A buffer is over-allocated by 64 bytes; the byte before it records how far it was
+ * moved, so it can be freed. Growing copies (a realloc could lose the alignment). */
+#define VT_CACHE_LINE 64u
+static uint8_t *buf_alloc(size_t n) {
+    uint8_t *raw = vt_malloc(n + VT_CACHE_LINE);
+    if (!raw) return NULL;
+    size_t shift = VT_CACHE_LINE - ((uintptr_t)raw & (VT_CACHE_LINE - 1));   /* 1..64 */
+    raw[shift - 1] = (uint8_t)shift;
+    return raw + shift;
+}
+static void buf_free(uint8_t *d) { if (d) vt_free(d - d[-1]); }
+static uint8_t *buf_grow(uint8_t *d, size_t used, size_t n) {
+    uint8_t *nd = buf_alloc(n);
+    if (!nd) return NULL;
+    memcpy(nd, d, used);
+    buf_free(d);
+    return nd;
+}
 
 int vt_layout_build(vt_program *p) {
     vt_layout *L = &p->lay;
@@ -15,11 +38,12 @@ int vt_layout_build(vt_program *p) {
     L->cal_off = vt_calloc(p->ntrigs + 1, sizeof *L->cal_off);
     if (!L->hist_off || !L->chan_off || !L->rep_off || !L->cal_off) return -1;
     uint32_t off = (uint32_t)sizeof(vt_chdr);
-    L->fields = off; off += p->nfields * (uint32_t)sizeof(vt_slot);
     L->lcs = off; off += p->nlcs * (uint32_t)sizeof(vt_lcst);
     L->twake = off; off += p->ntruths * 8u;     /* per truth: the next instant time alone can change it */
     L->truths = off; off += r8(p->ntruths);
     L->trigs = off; off += r8(p->ntrigs);
+    off = (off + 15u) & ~15u;   /* 16-byte slots in a line-aligned buffer: none straddles two lines */
+    L->fields = off; off += p->nfields * (uint32_t)sizeof(vt_slot);
     L->cals = off;      /* only calendar triggers keep an instant */
     for (uint32_t i = 0; i < p->ntrigs; i++)
         if (p->trigs[i].kind == VT_TK_CALENDAR) { L->cal_off[i] = off; off += 8u; }
@@ -34,6 +58,7 @@ int vt_layout_build(vt_program *p) {
         uint32_t n = p->wfs[i].nrep > 0 && p->wfs[i].nrep <= VT_MAX_REP ? (uint32_t)p->wfs[i].nrep : 0;
         off += r8(n * 4u);
     }
+    L->info = off; off += (uint32_t)sizeof(vt_cinfo);
     L->fixed_len = off;
     /* The shape signature: FNV-1a over everything the layout depends on. */
     uint32_t h = 2166136261u;
@@ -72,7 +97,7 @@ static uint32_t tail_append(vt_contact *c, const char *src, uint32_t len) {
         size_t srcoff = SIZE_MAX;
         if (src >= (const char *)c->data && src < (const char *)c->data + c->len) srcoff = (size_t)(src - (const char *)c->data);
         size_t ncap = c->cap * 2 > need + 64 ? c->cap * 2 : need + 64;
-        uint8_t *nd = vt_realloc(c->data, ncap);
+        uint8_t *nd = buf_grow(c->data, c->len, ncap);
         if (!nd) return UINT32_MAX;
         c->data = nd;
         c->cap = ncap;
@@ -95,7 +120,7 @@ uint32_t vt_tail_alloc(vt_contact *c, uint32_t len) {
     if (need > UINT32_MAX - 16) return UINT32_MAX;
     if (need > c->cap) {
         size_t ncap = c->cap * 2 > need + 64 ? c->cap * 2 : need + 64;
-        uint8_t *nd = vt_realloc(c->data, ncap);
+        uint8_t *nd = buf_grow(c->data, c->len, ncap);
         if (!nd) return UINT32_MAX;
         c->data = nd;
         c->cap = ncap;
@@ -199,24 +224,28 @@ int vt_contact_init(vt_vm *vm, vt_contact *c, const char *id, int64_t at) {
     size_t idlen = id ? strlen(id) : 0;
     if (idlen > 65535) return vt_fail(vm, "a contact id longer than 65535 bytes");
     size_t cap = p->lay.fixed_len + idlen + 64;
-    c->data = vt_calloc(1, cap);
+    c->data = buf_alloc(cap);
+    if (c->data) memset(c->data, 0, cap);
     if (!c->data) return vt_fail(vm, "out of memory creating a contact");
     c->cap = cap;
     c->len = p->lay.fixed_len;
     vt_chdr *h = vt_hdr(c);
-    h->magic = VT_CONTACT_MAGIC;
-    h->sig = p->lay.sig;
     h->fixed_len = p->lay.fixed_len;
-    h->created_at = at;
     h->clock = at;
     h->next_wake = INT64_MAX;
-    h->owner = -1;
-    h->lcs_off = p->lay.lcs;
+    vt_cinfo *ci = vt_info(c);
+    ci->magic = VT_CONTACT_MAGIC;
+    ci->sig = p->lay.sig;
+    ci->created_at = at;
+    ci->owner = -1;
+    ci->lcs_off = p->lay.lcs;
+    ci->fields_off = p->lay.fields;
+    ci->nfields = p->nfields;
     uint32_t off = tail_append(c, id ? id : "", (uint32_t)idlen + 1);
     if (off == UINT32_MAX) { vt_contact_free(c); return vt_fail(vm, "out of memory creating a contact"); }
     h = vt_hdr(c);
-    h->id_off = off;
-    h->id_len = (uint32_t)idlen;
+    vt_info(c)->id_off = off;
+    vt_info(c)->id_len = (uint32_t)idlen;
     h->tags_off = off;
     h->tags_len = 0;
     for (uint32_t i = 0; i < p->nfields; i++) {
@@ -226,13 +255,13 @@ int vt_contact_init(vt_vm *vm, vt_contact *c, const char *id, int64_t at) {
             return vt_fail(vm, "out of memory creating a contact");
         }
     }
-    h = vt_hdr(c);
+    ci = vt_info(c);
     for (uint32_t i = 0; i < p->nlcs; i++) {
         vt_lcst *l = (vt_lcst *)(c->data + p->lay.lcs + i * (uint32_t)sizeof(vt_lcst));
         l->state = p->lcs[i].initial;
         l->entered = at;
         int32_t own = p->states[p->lcs[i].first_state + (uint32_t)l->state].owner;
-        if (own >= 0 && h->owner < 0) h->owner = own;
+        if (own >= 0 && ci->owner < 0) ci->owner = own;
     }
     vt_hist_init(p, c);
     for (uint32_t i = 0; i < p->ntruths; i++) {     /* never evaluated: due at once */
@@ -248,13 +277,18 @@ int vt_contact_restore(vt_vm *vm, vt_contact *c, const uint8_t *blob, size_t len
     if (!blob || len < p->lay.fixed_len || len < sizeof(vt_chdr) || len > UINT32_MAX - 16)
         return vt_fail(vm, "contact state is truncated");
     vt_chdr h;
+    vt_cinfo ci;
     memcpy(&h, blob, sizeof h);
-    if (h.magic != VT_CONTACT_MAGIC || h.sig != p->lay.sig || h.fixed_len != p->lay.fixed_len)
+    if (h.fixed_len != p->lay.fixed_len)    /* before reading the vt_cinfo it locates */
         return vt_fail(vm, "contact state was written by a different flow version or is corrupt");
-    if ((uint64_t)h.id_off + h.id_len > len || (uint64_t)h.tags_off + h.tags_len > len || h.id_off < h.fixed_len ||
-        h.owner < -1 || h.owner >= (int32_t)p->nteams)
+    memcpy(&ci, blob + p->lay.info, sizeof ci);
+    if (ci.magic != VT_CONTACT_MAGIC || ci.sig != p->lay.sig || ci.lcs_off != p->lay.lcs || ci.fields_off != p->lay.fields ||
+        ci.nfields != p->nfields)
+        return vt_fail(vm, "contact state was written by a different flow version or is corrupt");
+    if ((uint64_t)ci.id_off + ci.id_len > len || (uint64_t)h.tags_off + h.tags_len > len || ci.id_off < h.fixed_len ||
+        ci.owner < -1 || ci.owner >= (int32_t)p->nteams)
         return vt_fail(vm, "contact state is corrupt (header)");
-    uint8_t *d = vt_malloc(len + 64);
+    uint8_t *d = buf_alloc(len + 64);
     if (!d) return vt_fail(vm, "out of memory restoring a contact");
     memcpy(d, blob, len);
     vt_contact tmp = {d, len, len + 64};
@@ -300,14 +334,14 @@ int vt_contact_restore(vt_vm *vm, vt_contact *c, const uint8_t *blob, size_t len
         if (e->active && (e->pc < f->start || e->pc >= f->start + f->len || p->istart[e->pc] != 2 || e->mode > VT_EM_DELAYED))
             why = "an enrollment";
     }
-    if (why) { vt_free(d); return vt_fail(vm, "contact state is corrupt (%s)", why); }
+    if (why) { buf_free(d); return vt_fail(vm, "contact state is corrupt (%s)", why); }
     *c = tmp;
     return 0;
 }
 
 void vt_contact_free(vt_contact *c) {
     if (!c) return;
-    vt_free(c->data);
+    buf_free(c->data);
     c->data = NULL;
     c->len = c->cap = 0;
 }
@@ -324,13 +358,16 @@ int64_t vt_contact_next_wake(const vt_contact *c) {
     return ((const vt_chdr *)c->data)->next_wake;
 }
 
+static const vt_cinfo *info_of(const vt_contact *c) {
+    return (const vt_cinfo *)(c->data + ((const vt_chdr *)c->data)->fixed_len - sizeof(vt_cinfo));
+}
+
 vt_value vt_contact_field(const vt_contact *c, uint32_t field) {
     vt_value out;
     memset(&out, 0, sizeof out);
-    const vt_chdr *h = (const vt_chdr *)c->data;
-    /* Fields sit between the header and the lifecycle table. */
-    if (field >= (h->lcs_off - (uint32_t)sizeof(vt_chdr)) / (uint32_t)sizeof(vt_slot)) return out;
-    uint32_t off = (uint32_t)sizeof(vt_chdr) + field * (uint32_t)sizeof(vt_slot);
+    const vt_cinfo *ci = info_of(c);
+    if (field >= ci->nfields) return out;
+    uint32_t off = ci->fields_off + field * (uint32_t)sizeof(vt_slot);
     vt_slot s;
     memcpy(&s, c->data + off, sizeof s);
     out.type = s.t;
@@ -346,23 +383,19 @@ vt_value vt_contact_field(const vt_contact *c, uint32_t field) {
     return out;
 }
 
-/* The header records where the lifecycle table starts, so readers need no program. */
+/* The vt_cinfo records where the lifecycle table starts, so readers need no program. */
 int vt_contact_state(const vt_contact *c, uint32_t lc) {
     const vt_chdr *h = (const vt_chdr *)c->data;
-    uint32_t off = h->lcs_off + lc * (uint32_t)sizeof(vt_lcst);
+    uint32_t off = info_of(c)->lcs_off + lc * (uint32_t)sizeof(vt_lcst);
     if (off + sizeof(vt_lcst) > h->fixed_len) return -1;
     vt_lcst l;
     memcpy(&l, c->data + off, sizeof l);
     return l.state;
 }
 
-const char *vt_contact_id(const vt_contact *c) {
-    const vt_chdr *h = (const vt_chdr *)c->data;
-    return (const char *)c->data + h->id_off;
-}
-
-int vt_contact_owner(const vt_contact *c) { return ((const vt_chdr *)c->data)->owner; }
-int64_t vt_contact_created_at(const vt_contact *c) { return ((const vt_chdr *)c->data)->created_at; }
+const char *vt_contact_id(const vt_contact *c) { return (const char *)c->data + info_of(c)->id_off; }
+int vt_contact_owner(const vt_contact *c) { return info_of(c)->owner; }
+int64_t vt_contact_created_at(const vt_contact *c) { return info_of(c)->created_at; }
 
 /* Text values are appended to the tail when set, so old copies become dead bytes. When
  * they outweigh the live ones, the tail is rebuilt with only what the slots point to, so
@@ -378,15 +411,16 @@ int vt_contact_compact(const vt_program *p, vt_contact *c) {
     size_t tail = c->len - h->fixed_len;
     if (h->dead < 1024 || (size_t)h->dead * 2 < tail) return 0;
     size_t ncap = c->cap + 8u * ((size_t)p->nhists + 1);   /* room to re-align windows */
-    uint8_t *nd = vt_malloc(ncap);
+    uint8_t *nd = buf_alloc(ncap);
     if (!nd) return 0;  /* not compacting is always safe */
     const uint8_t *od = c->data;
     memcpy(nd, od, h->fixed_len);
     vt_chdr *nh = (vt_chdr *)nd;
+    vt_cinfo *ni = (vt_cinfo *)(nd + h->fixed_len - sizeof(vt_cinfo));
     uint32_t off = h->fixed_len;
-    int64_t v = h->id_off;
-    move_text(nd, od, &off, &v, h->id_len + 1);
-    nh->id_off = (uint32_t)v;
+    int64_t v = ni->id_off;
+    move_text(nd, od, &off, &v, ni->id_len + 1);
+    ni->id_off = (uint32_t)v;
     v = h->tags_off;
     move_text(nd, od, &off, &v, h->tags_len);
     nh->tags_off = (uint32_t)v;
@@ -411,7 +445,7 @@ int vt_contact_compact(const vt_program *p, vt_contact *c) {
         off += bytes;
     }
     nh->dead = 0;
-    vt_free(c->data);
+    buf_free(c->data);
     c->data = nd;
     c->cap = ncap;
     c->len = off;

@@ -89,7 +89,7 @@ typedef struct vt_pextern { uint32_t name, lib; int32_t ret, nparams; int32_t pa
 
 /* Where each part of a contact's state lives in its buffer (derived at load). */
 typedef struct vt_layout {
-    uint32_t fields, lcs, truths, twake, trigs, cals, chans, enrolls, fixed_len;
+    uint32_t fields, lcs, truths, twake, trigs, cals, chans, enrolls, info, fixed_len;
     uint32_t *hist_off;     /* per accumulator */
     uint32_t *chan_off;     /* per channel (cap ring) */
     uint32_t *rep_off;      /* per workflow: its repeat counters (int32 each) */

@@ -229,9 +229,9 @@ int vt_run(vt_vm *vm, uint32_t pc, vt_cell *out) {
         CASE(PAYLOAD) PUSH(payload_cell(vm, A)); ADV(PAYLOAD); NEXT();
         CASE(EVENT_AT) { vt_cell v = mk_null(); if (vm->in && vm->ev >= 0) { v.t = VT_V_TIME; v.u.i = vm->in->at; } PUSH(v); ADV(EVENT_AT); NEXT(); }
         CASE(NOW) { vt_cell v = mk_null(); v.t = VT_V_TIME; v.u.i = vm->now; v.len = VT_SLOPE_UP; PUSH(v); ADV(NOW); NEXT(); }
-        CASE(ID) { vt_cell v = mk_null(); v.t = VT_V_TEXT; v.u.s = vt_contact_id(vm->c); v.len = vt_hdr(vm->c)->id_len; PUSH(v); ADV(ID); NEXT(); }
-        CASE(OWNER) { vt_cell v = mk_null(); int o = vt_hdr(vm->c)->owner; if (o >= 0) { v.t = VT_V_TEAM; v.u.i = o; } PUSH(v); ADV(OWNER); NEXT(); }
-        CASE(CREATED_AT) { vt_cell v = mk_null(); v.t = VT_V_TIME; v.u.i = vt_hdr(vm->c)->created_at; PUSH(v); ADV(CREATED_AT); NEXT(); }
+        CASE(ID) { vt_cell v = mk_null(); v.t = VT_V_TEXT; v.u.s = vt_contact_id(vm->c); v.len = vt_info(vm->c)->id_len; PUSH(v); ADV(ID); NEXT(); }
+        CASE(OWNER) { vt_cell v = mk_null(); int o = vt_info(vm->c)->owner; if (o >= 0) { v.t = VT_V_TEAM; v.u.i = o; } PUSH(v); ADV(OWNER); NEXT(); }
+        CASE(CREATED_AT) { vt_cell v = mk_null(); v.t = VT_V_TIME; v.u.i = vt_info(vm->c)->created_at; PUSH(v); ADV(CREATED_AT); NEXT(); }
         CASE(TAGS) { vt_cell v = mk_null(); vt_chdr *h = vt_hdr(vm->c); v.t = VT_C_TAGS; v.u.s = (const char *)vm->c->data + h->tags_off; v.len = h->tags_len; PUSH(v); ADV(TAGS); NEXT(); }
         CASE(HIST) PUSH(vt_hist_read(vm, A)); ADV(HIST); NEXT();
         CASE(HAPPENED) {
@@ -356,8 +356,8 @@ int vt_run(vt_vm *vm, uint32_t pc, vt_cell *out) {
         CASE(TAG) { sp--; if (sp->t == VT_V_TEXT && vt_tags_edit(vm->c, sp->u.s, sp->len, true) != 0) return vt_fail(vm, "too many tags on contact"), VT_R_ERR; ADV(TAG); NEXT(); }
         CASE(UNTAG) { sp--; if (sp->t == VT_V_TEXT && vt_tags_edit(vm->c, sp->u.s, sp->len, false) != 0) return vt_fail(vm, "out of memory"), VT_R_ERR; ADV(UNTAG); NEXT(); }
         CASE(ASSIGN) {
-            if (vt_hdr(vm->c)->owner != (int32_t)A) {
-                vt_hdr(vm->c)->owner = (int32_t)A;
+            if (vt_info(vm->c)->owner != (int32_t)A) {
+                vt_info(vm->c)->owner = (int32_t)A;
                 if (vt_emit_audit(vm, VT_AU_OWNER, (int)A, 0, 0, 0) != 0) return VT_R_ERR;
             }
             ADV(ASSIGN); NEXT();
@@ -437,6 +437,7 @@ vt_vm *vt_vm_new(const vt_program *p) {
     if (!vm) return NULL;
     vm->p = p;
     vm->wf = -1;
+    vm->audit_kinds = ~0u;
     size_t ns = p->nstates + 1;
     vm->entered = vt_calloc(ns, sizeof *vm->entered);
     vm->visited = vt_calloc(ns, sizeof *vm->visited);
@@ -455,11 +456,11 @@ void vt_vm_free(vt_vm *vm) {
     vt_free(vm->rose);
     vt_free(vm->fast);
     vt_free(vm->timed);
-    vt_free(vm->tdeps);
+    vt_free(vm->tmust);
     vt_dispatch_free(vm);
     vt_free(vm->nbuf);
     vt_free(vm);
 }
 
 const char *vt_vm_error(const vt_vm *vm) { return vm ? vm->err : "no vm"; }
-void vt_vm_audit_kinds(vt_vm *vm, uint32_t kinds) { if (vm) vm->audit_kinds = kinds; }
+void vt_vm_audit_kinds(vt_vm *vm, uint32_t kinds) { if (vm) vm->audit_kinds = kinds ? kinds : ~0u; }

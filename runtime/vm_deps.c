@@ -47,12 +47,13 @@ static bool truth_inputs(const vt_program *p, const vt_pfn *fn, uint8_t *fields,
 int vt_deps_build(vt_vm *vm) {
     const vt_program *p = vm->p;
     uint32_t ne = p->nevents, nf = p->nfields;
-    vm->tdeps = vt_calloc((size_t)p->ntruths * (ne + 1) + 1, 1);
+    uint32_t nt = p->ntruths;
+    vm->tmust = vt_calloc((size_t)VT_TRUTH_SLOTS(p) * nt + 1, 1);
     uint8_t *is_rule = vt_calloc(p->nfns + 1, 1), *other = vt_calloc(nf + 1, 1);
     uint8_t *by_ev = vt_calloc((size_t)ne * nf + 1, 1);   /* [event][field]: a rule of the event writes it */
     uint8_t *rf = vt_calloc(nf + 1, 1), *rh = vt_calloc(p->nhists + 1, 1);
     int rc = -1;
-    if (!vm->tdeps || !is_rule || !other || !by_ev || !rf || !rh) goto out;
+    if (!vm->tmust || !is_rule || !other || !by_ev || !rf || !rh) goto out;
     for (uint32_t e = 0; e < ne; e++)
         for (uint32_t j = 0; j < p->rules_by_ev[e].n; j++) {
             uint32_t fn = (uint32_t)p->rules[p->rules_by_ev[e].v[j]].fn;
@@ -62,19 +63,22 @@ int vt_deps_build(vt_vm *vm) {
         }
     for (uint32_t fn = 0; fn < p->nfns; fn++)   /* workflow steps, `created` rules: any instant */
         if (!is_rule[fn]) fields_written(p, &p->fns[fn], other);
-    for (uint32_t i = 0; i < p->ntruths; i++) {
-        uint8_t *d = vm->tdeps + (size_t)i * (ne + 1);
+    for (uint32_t i = 0; i < nt; i++) {
+        uint8_t *d = vm->tmust + i;     /* column i: one byte per kind of instant, nt apart */
         int32_t fn = p->truths[i].fn;
         memset(rf, 0, nf + 1);
         memset(rh, 0, p->nhists + 1);
         bool always = fn < 0 || (uint32_t)fn >= p->nfns || truth_inputs(p, &p->fns[fn], rf, rh);
         for (uint32_t f = 0; f < nf && !always; f++) always = rf[f] && other[f];
         for (uint32_t e = 0; e < ne; e++) {
-            d[e] = always;
-            for (uint32_t f = 0; f < nf && !d[e]; f++) d[e] = rf[f] && by_ev[(size_t)e * nf + f];
-            for (uint32_t j = 0; j < p->hist_by_ev[e].n && !d[e]; j++) d[e] = rh[p->hist_by_ev[e].v[j]];
+            bool m = always;
+            for (uint32_t f = 0; f < nf && !m; f++) m = rf[f] && by_ev[(size_t)e * nf + f];
+            for (uint32_t j = 0; j < p->hist_by_ev[e].n && !m; j++) m = rh[p->hist_by_ev[e].v[j]];
+            d[(size_t)e * nt] = m;
         }
-        d[ne] = always;
+        d[(size_t)vt_truth_slot(p, VT_EV_CREATED) * nt] = 1;   /* `created` and contact records set fields */
+        d[(size_t)vt_truth_slot(p, VT_EV_CONTACT) * nt] = 1;
+        d[(size_t)vt_truth_slot(p, VT_EV_NONE) * nt] = always;
     }
     rc = 0;
 out:

@@ -71,6 +71,13 @@ int vt_dispatch_build(vt_vm *vm) {
             for (uint32_t j = 0; j < n; j++) enter += p->trigs[tv[j]].kind == VT_TK_ENTER;
             vm->wf_skip[(size_t)wf * ns + s] = n == 0 ? 2 : enter == n ? 1 : 0;
         }
+    /* which of the first phases (history, rules) an instant of each slot has work for */
+    vm->phases = rc ? NULL : vt_calloc(ns + 1, 1);
+    if (!vm->phases) rc = -1;
+    for (uint32_t s = 0; s < ns && !rc; s++) {
+        if (s < p->nevents && p->hist_by_ev[s].n) vm->phases[s] |= VT_PH_HIST;
+        if (s <= p->nevents && p->rules_by_ev[s].n) vm->phases[s] |= VT_PH_RULES;   /* [nevents]: `created` */
+    }
     vt_free(wl);
     vt_free(all);
     return rc;
@@ -82,4 +89,5 @@ void vt_dispatch_free(vt_vm *vm) {
     vt_free(vm->wf_trigs.start);
     vt_free(vm->wf_trigs.items);
     vt_free(vm->wf_skip);
+    vt_free(vm->phases);
 }

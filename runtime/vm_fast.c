@@ -29,6 +29,17 @@ static bool term_at(const vt_program *p, uint32_t pc, uint32_t end, vt_fterm *t)
     t->k = &p->kcells[c[pc + 3]];
     t->cmp = (uint8_t)c[pc + 4];
     t->conn = 0;
+    /* `count(... within D) >= K` kept as a ring (what vt_hist_count_ge reads): counted in
+     * place from what is known now, without the call and its checks */
+    if (t->src == VT_FSRC_COUNT && t->cmp == VT_I_GE && t->k->t == VT_V_INT) {
+        const vt_phist *h = &p->hists[t->a];
+        if (h->k > 0 && !vt_hist_growable(h)) {
+            t->src = VT_FSRC_RING;
+            t->off = p->lay.hist_off[t->a];
+            t->ring = (uint32_t)h->k;
+            t->within = h->within;
+        }
+    }
     return true;
 }
 
@@ -95,7 +106,9 @@ int vt_fast_build(vt_vm *vm) {
     return 0;
 }
 
-static inline __attribute__((always_inline)) bool term(vt_vm *vm, const vt_fterm *t) {
+/* Any term: the value as a VM cell, compared as the interpreter would. Out of line, so
+ * the common terms below run without its stack frame. */
+bool vt_term_slow(vt_vm *vm, const vt_fterm *t) {
     const vt_cell *k = t->k;
     vt_cell v;
     if (t->src == VT_FSRC_COUNT) {
@@ -104,17 +117,11 @@ static inline __attribute__((always_inline)) bool term(vt_vm *vm, const vt_fterm
         memset(&v, 0, sizeof v);
         v.t = VT_V_INT;
         v.u.i = n;
-    } else if (t->src == VT_I_PAYLOAD && t->cmp == VT_I_STARTS && k->t == VT_V_TEXT) {
-        /* `url starts with "..."`: anything but a text (absent, null) does not start with it */
-        const vt_input *in = vm->in;
-        if (!in || t->a >= in->nvalues || vm->ev < 0 || in->values[t->a].type != VT_V_TEXT) return false;
-        const vt_value *x = &in->values[t->a];
-        return k->len <= x->u.s.len && memcmp(x->u.s.p, k->u.s, k->len) == 0;
     } else if (t->src == VT_I_HIST) v = vt_hist_read(vm, t->a);
     else if (t->src == VT_I_FIELD) v = vt_slot_read(vm->c, vt_field_slot(vm->c, vm->p, t->a));
     else v = vt_payload_cell(vm, t->a);
     if (t->cmp == VT_I_STARTS) {
-        if (v.t == VT_V_TEXT && k->t == VT_V_TEXT) return k->len <= v.len && memcmp(v.u.s, k->u.s, k->len) == 0;
+        if (v.t == VT_V_TEXT && k->t == VT_V_TEXT) return k->len <= v.len && vt_prefix_eq(v.u.s, k->u.s, k->len);
         vt_cell r = vt_text_op(vm, VT_I_STARTS, &v, k);
         return vt_truthy(&r);
     }
@@ -122,29 +129,7 @@ static inline __attribute__((always_inline)) bool term(vt_vm *vm, const vt_fterm
     int c;
     if (v.t == VT_V_INT && k->t == VT_V_INT) c = (v.u.i > k->u.i) - (v.u.i < k->u.i);
     else c = vt_compare(&v, k);
-    switch (t->cmp) {
-    case VT_I_EQ: return c == 0;
-    case VT_I_NE: return c != 0;
-    case VT_I_LT: return c == -1;
-    case VT_I_LE: return c == -1 || c == 0;
-    case VT_I_GT: return c == 1;
-    default: return c == 1 || c == 0;   /* GE */
-    }
+    return vt_holds(t->cmp, c);
 }
 
-int vt_cond_fast(vt_vm *vm, const vt_fastfn *f) {
-    for (uint32_t i = 0;; i++) {
-        bool v = term(vm, &f->t[i]);
-        if (i + 1 == f->n) return v;
-        if (f->t[i].conn == VT_I_JTRUE_KEEP ? v : !v) return v;
-    }
-}
-
-int vt_rule_fast(vt_vm *vm, const vt_fastfn *f) {
-    vt_slot *s = vt_field_slot(vm->c, vm->p, f->field);
-    if (s->t != VT_V_INT) return -2;    /* null or another kind: the general ADDTO */
-    if (f->n && !term(vm, &f->t[0])) return 0;
-    s = vt_field_slot(vm->c, vm->p, f->field);
-    s->v = (int64_t)((uint64_t)s->v + (uint64_t)f->add);
-    return 0;
-}
+int vt_cond_fast(vt_vm *vm, const vt_fastfn *f) { return vt_cond_fast_inline(vm, f); }

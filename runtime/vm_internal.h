@@ -18,18 +18,27 @@ typedef struct vt_cell {
 /* A stored value inside the contact buffer: text as an offset into the buffer. */
 typedef struct vt_slot { uint8_t t; char cur[3]; uint32_t len; int64_t v; } vt_slot;
 
-/* The contact buffer starts with this header; the rest is the program's layout
- * (fixed part), then a tail of text bytes. All offsets are multiples of 8. */
+/* The contact buffer starts with this header: what every instant reads or writes, so
+ * that it shares a cache line with the start of the program's layout (lifecycle states,
+ * truth wake-ups: the fixed part, docs/vm.md). The fixed part ends with a vt_cinfo;
+ * then comes a tail of text bytes. All offsets are multiples of 8. */
 typedef struct vt_chdr {
-    uint32_t magic, sig, fixed_len, dead;   /* dead: tail bytes no longer referenced */
-    int64_t created_at, clock, next_wake, seq;
-    int32_t owner;
-    uint32_t id_off, id_len, tags_off, tags_len, lcs_off;   /* id is NUL-terminated */
+    int64_t clock, next_wake, seq;
+    uint32_t dead, fixed_len;           /* dead: tail bytes no longer referenced */
+    uint32_t tags_off, tags_len;
 } vt_chdr;
+/* The last bytes of the fixed part: what only some instants read. */
+typedef struct vt_cinfo {
+    uint32_t magic, sig;
+    int64_t created_at;
+    int32_t owner;
+    uint32_t id_off, id_len;            /* id is NUL-terminated */
+    uint32_t lcs_off, fields_off, nfields;   /* so readers without the program find them */
+} vt_cinfo;
 #define VT_CONTACT_MAGIC 0x54434256u  /* "VBCT" */
 /* Part of every layout's signature: bumped when the layout changes in a way the
  * shape alone does not show, so older blobs are refused rather than misread. */
-#define VT_LAYOUT_VERSION 3u
+#define VT_LAYOUT_VERSION 4u
 
 typedef struct vt_lcst { int32_t state, pad; int64_t entered; } vt_lcst;
 
@@ -58,7 +67,15 @@ typedef struct vt_gring { uint32_t off, cap, n, pad; } vt_gring;
 #define VT_FAST_TERMS 4
 enum { VT_FK_NONE, VT_FK_COND, VT_FK_ADD };
 #define VT_FSRC_COUNT 0xFF   /* vt_fterm.src: a HIST that is a count (read as an int) */
-typedef struct vt_fterm { uint8_t src, cmp, conn; uint32_t a; const vt_cell *k; } vt_fterm;
+#define VT_FSRC_RING 0xFE    /* `count(... within D) >= K` kept in a ring of `ring` timestamps at
+                                byte `off` of the contact: counted in place (vt_ring_count) */
+typedef struct vt_fterm {
+    uint8_t src, cmp, conn;
+    uint32_t a;
+    const vt_cell *k;
+    uint32_t off, ring;      /* VT_FSRC_RING only */
+    int64_t within;
+} vt_fterm;
 typedef struct vt_fastfn { uint8_t kind, n; uint32_t field; int64_t add; vt_fterm t[VT_FAST_TERMS]; } vt_fastfn;
 #define VT_LOOP_BUDGET 10000000   /* interpolated text of one statement; longer texts are cut */
 
@@ -78,6 +95,7 @@ struct vt_vm {
     const vt_sink *sink;
     int64_t now, horizon;
     int ev;                 /* event index, VT_EV_CREATED, or VT_EV_NONE */
+    uint8_t *phases;        /* per dispatch slot: VT_PH_* bits, the phases it has work for */
     int wf;                 /* workflow whose steps run, -1 none */
     int aborted;
     long loops;             /* REP_NEXT back-jumps this instant (VT_LOOP_BUDGET) */
@@ -92,20 +110,25 @@ struct vt_vm {
     size_t ncap;            /*   never shrinks, so a call does not allocate */
     vt_fastfn *fast;        /* per function (vm_fast.c) */
     uint8_t *timed;         /* per global state: 1 when an `after` transition leaves it */
-    uint32_t audit_kinds;   /* vt_vm_audit_kinds */
+    uint32_t audit_kinds;   /* vt_vm_audit_kinds, with 0 (all) as ~0u */
     vt_dlist se_trans;      /* per (global state, slot): the transitions that can fire */
     vt_dlist wf_trigs;      /* per (workflow, slot): the enroll triggers that can fire */
     uint32_t slot;          /* the instant's slot in those lists (vt_dispatch_slot) */
     uint8_t *wf_skip;       /* per (workflow, slot): 2 no trigger can fire, 1 only `on enter` ones */
     bool entered_any;       /* a state was entered at this instant */
     bool any_timed, any_calendar;   /* so scheduling skips what the flow does not have */
-    uint8_t *tdeps;         /* [truth][nevents + 1] (vm_deps.c): 1 when an event of that type can
-                               change the truth; the last column: it must run at every instant */
+    uint8_t *tmust;         /* [truth slot][truth] (vm_deps.c): 1 when an instant of that kind
+                               must evaluate the truth even before its wake-up is due */
+    uint32_t tslot;         /* the instant's row in tmust (vt_truth_slot) */
+    uint32_t amask;         /* the audit kinds the instant's sink takes (bit 1u << kind), 0 none */
 };
+enum { VT_PH_HIST = 1, VT_PH_RULES = 2 };
 #define VT_EV_NONE (-3)
 #define VT_EV_CONTACT (-4)
 
 static inline vt_chdr *vt_hdr(vt_contact *c) { return (vt_chdr *)c->data; }
+/* (fixed_len is checked against the program's when a blob is restored) */
+static inline vt_cinfo *vt_info(vt_contact *c) { return (vt_cinfo *)(c->data + vt_hdr(c)->fixed_len - sizeof(vt_cinfo)); }
 static inline void *vt_at(vt_contact *c, uint32_t off) { return c->data + off; }
 static inline vt_enroll *vt_enr(vt_vm *vm, uint32_t wf) {
     return (vt_enroll *)vt_at(vm->c, vm->p->lay.enrolls + wf * (uint32_t)sizeof(vt_enroll));
@@ -116,6 +139,21 @@ static inline vt_lcst *vt_lc(vt_vm *vm, uint32_t lc) {
 }
 static inline vt_slot *vt_field_slot(vt_contact *c, const vt_program *p, uint32_t f) {
     return (vt_slot *)vt_at(c, p->lay.fields + f * (uint32_t)sizeof(vt_slot));
+}
+/* Does text s (of at least n bytes) start with the n bytes of k? Inline word compares
+ * for the short prefixes conditions use (`url starts with "/pricing"`), not a call. */
+static inline bool vt_prefix_eq(const char *s, const char *k, uint32_t n) {
+    uint64_t a, b, c, d;
+    if (n >= 8 && n <= 16) {    /* two 8-byte words, overlapping when n < 16 */
+        memcpy(&a, s, 8); memcpy(&b, k, 8); memcpy(&c, s + n - 8, 8); memcpy(&d, k + n - 8, 8);
+        return ((a ^ b) | (c ^ d)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t w, x, y, z;
+        memcpy(&w, s, 4); memcpy(&x, k, 4); memcpy(&y, s + n - 4, 4); memcpy(&z, k + n - 4, 4);
+        return ((w ^ x) | (y ^ z)) == 0;
+    }
+    return memcmp(s, k, n) == 0;
 }
 /* An input value (an event's payload field, a contact record's field) as a VM value. */
 static inline vt_cell vt_cell_of_value(const vt_value *x) {
@@ -185,38 +223,136 @@ static inline bool vt_hist_growable(const vt_phist *h) {
 /* The size of one entry of a vt_gring. */
 uint32_t vt_hist_entry_size(const vt_phist *h);
 void vt_hist_init(const vt_program *p, vt_contact *c);
-int vt_hist_on_event(vt_vm *vm);
+int vt_hist_feed_value(vt_vm *vm, uint32_t i, int64_t at);
 vt_cell vt_hist_read(vt_vm *vm, uint32_t h);
 /* The value of a count accumulator, exactly as vt_hist_read's (an int). */
 int64_t vt_hist_count(vt_vm *vm, uint32_t h);
+/* A `count >= k` ring (a vt_ring then `k` timestamps at `a`): the entries still inside
+ * the window at `now`, and the first instant one leaves (the earliest entry's, which with
+ * late inputs need not be the first to arrive). The first n slots are its entries,
+ * whatever their order, so no index arithmetic. */
+static inline int64_t vt_ring_count(int64_t now, const uint8_t *a, uint32_t k, int64_t within, int64_t *leaves) {
+    const vt_ring *r = (const vt_ring *)a;
+    const int64_t *ts = (const int64_t *)(a + sizeof *r);
+    uint32_t rn = r->n <= k ? r->n : k;
+    int64_t lo = vt_tsub(now, within), n = 0, first = INT64_MAX;
+    for (uint32_t j = 0; j < rn; j++) {
+        int64_t x = ts[j];
+        if (x <= lo) continue;
+        if (x < first) first = x;
+        n++;
+    }
+    *leaves = n ? vt_tadd(first, within) : INT64_MAX;
+    return n;
+}
 /* `count >= k`, reporting a wake-up only when the result can change with time. */
 bool vt_hist_count_ge(vt_vm *vm, uint32_t h, int64_t k);
+
+/* A count compared `>= k` keeps the k latest timestamps it has seen (in any order, in
+ * the first n slots): `count >= k` holds exactly when all k are inside the window. A
+ * late input replaces the earliest only when it is later, and one already outside the
+ * window is never kept (time only moves on, so it can never count again). */
+static inline void vt_ring_keep(vt_ring *r, int64_t *ts, uint32_t k, int64_t at, int64_t lo) {
+    if (at <= lo) return;
+    if (r->n > k) r->n = k;
+    if (r->n < k) { ts[r->n++] = at; return; }
+    uint32_t min = 0;
+    for (uint32_t j = 1; j < k; j++)
+        if (ts[j] < ts[min]) min = j;
+    if (at > ts[min]) ts[min] = at;
+}
 
 /* vm.c */
 enum { VT_R_RET, VT_R_END, VT_R_SUSPEND, VT_R_DONE, VT_R_STOP, VT_R_ERR };
 /* Runs code from pc until RET/END/DONE/STOP or a suspension; *out gets RET's value. */
 int vt_run(vt_vm *vm, uint32_t pc, vt_cell *out);
-/* Evaluates a condition function: 1 true, 0 false/null, -1 error. Inline, so the
- * common fast shapes (vm_fast.c) cost no extra call. */
+/* A condition function through the interpreter: 1 true, 0 false/null, -1 error. */
 int vt_cond_slow(vt_vm *vm, int32_t fn);
 bool vt_truthy(const vt_cell *v);
-/* vm_fast.c: builds vm->fast; evaluates a fast condition / runs a fast rule
- * (vt_rule_fast: 0 done, -2 not applicable now, so run it with vt_run). */
+/* vm_fast.c: builds vm->fast; evaluates a fast condition out of line; any term the
+ * inline vt_term below does not take. */
 int vt_fast_build(vt_vm *vm);
 int vt_cond_fast(vt_vm *vm, const vt_fastfn *f);
-int vt_rule_fast(vt_vm *vm, const vt_fastfn *f);
+bool vt_term_slow(vt_vm *vm, const vt_fterm *t);
 int vt_compare(const vt_cell *a, const vt_cell *b);
 vt_cell vt_payload_cell(vt_vm *vm, uint32_t f);
 vt_cell vt_text_op(vt_vm *vm, vt_opcode op, const vt_cell *a, const vt_cell *b);
+
+/* The result of comparison `cmp` (EQ..GE) given the order c (-1, 0, 1) of its sides. */
+static inline bool vt_holds(uint32_t cmp, int c) {
+    switch (cmp) {
+    case VT_I_EQ: return c == 0;
+    case VT_I_NE: return c != 0;
+    case VT_I_LT: return c == -1;
+    case VT_I_LE: return c == -1 || c == 0;
+    case VT_I_GT: return c == 1;
+    default: return c == 1 || c == 0;   /* GE */
+    }
+}
+/* One term of a fast function. The commonest in place (a count ring against its
+ * threshold, a payload text's prefix, an integer field against an integer), the rest
+ * by vt_term_slow, which reads them as VM values as the interpreter would. Inline (with
+ * the two below) where an instant needs them every time, so they cost no call. */
+static inline __attribute__((always_inline)) bool vt_term(vt_vm *vm, const vt_fterm *t) {
+    const vt_cell *k = t->k;
+    if (t->src == VT_FSRC_RING) {   /* as vt_hist_count_ge: a wake-up only while it holds */
+        int64_t leaves;
+        if (vt_ring_count(vm->now, vm->c->data + t->off, t->ring, t->within, &leaves) < k->u.i) return false;
+        vt_see(vm, leaves);
+        return true;
+    }
+    if (t->src == VT_I_PAYLOAD && t->cmp == VT_I_STARTS && k->t == VT_V_TEXT) {
+        /* `url starts with "..."`: anything but a text (absent, null) does not start with it */
+        const vt_input *in = vm->in;
+        if (!in || t->a >= in->nvalues || vm->ev < 0 || in->values[t->a].type != VT_V_TEXT) return false;
+        const vt_value *x = &in->values[t->a];
+        return k->len <= x->u.s.len && vt_prefix_eq(x->u.s.p, k->u.s, k->len);
+    }
+    if (t->src == VT_I_FIELD && k->t == VT_V_INT && t->cmp != VT_I_STARTS) {
+        const vt_slot *fs = vt_field_slot(vm->c, vm->p, t->a);
+        if (fs->t == VT_V_INT) return vt_holds(t->cmp, (fs->v > k->u.i) - (fs->v < k->u.i));   /* `score >= 40` */
+    }
+    return vt_term_slow(vm, t);
+}
+/* A fast condition: its terms with the bytecode's short-circuit. */
+static inline __attribute__((always_inline)) int vt_cond_fast_inline(vt_vm *vm, const vt_fastfn *f) {
+    for (uint32_t i = 0;; i++) {
+        bool v = vt_term(vm, &f->t[i]);
+        if (i + 1 == f->n) return v;
+        if (f->t[i].conn == VT_I_JTRUE_KEEP ? v : !v) return v;
+    }
+}
+/* A fast rule: 0 done, -2 not applicable now (the field is not an integer), so run it
+ * with vt_run. */
+static inline __attribute__((always_inline)) int vt_rule_fast(vt_vm *vm, const vt_fastfn *f) {
+    vt_slot *s = vt_field_slot(vm->c, vm->p, f->field);
+    if (s->t != VT_V_INT) return -2;    /* null or another kind: the general ADDTO */
+    if (f->n && !vt_term(vm, &f->t[0])) return 0;
+    s = vt_field_slot(vm->c, vm->p, f->field);
+    s->v = (int64_t)((uint64_t)s->v + (uint64_t)f->add);
+    return 0;
+}
+/* A condition function: 1 true, 0 false/null, -1 error. vt_cond calls the fast path,
+ * vt_cond_hot has it inline (for the few places every instant goes through). */
 static inline int vt_cond(vt_vm *vm, int32_t fn) {
     if (fn < 0) return 1;
     if (vm->fast[fn].kind == VT_FK_COND) return vt_cond_fast(vm, &vm->fast[fn]);
     return vt_cond_slow(vm, fn);
 }
+static inline __attribute__((always_inline)) int vt_cond_hot(vt_vm *vm, int32_t fn) {
+    if (fn < 0) return 1;
+    if (vm->fast[fn].kind == VT_FK_COND) return vt_cond_fast_inline(vm, &vm->fast[fn]);
+    return vt_cond_slow(vm, fn);
+}
 int vt_fail(vt_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* vm_deps.c: builds vm->tdeps */
+/* vm_deps.c: builds vm->tmust; the row of an instant in it: its event index, then
+ * `created`, a contact record, a wake-up. */
 int vt_deps_build(vt_vm *vm);
+static inline uint32_t vt_truth_slot(const vt_program *p, int ev) {
+    return ev >= 0 ? (uint32_t)ev : ev == VT_EV_CREATED ? p->nevents : ev == VT_EV_CONTACT ? p->nevents + 1 : p->nevents + 2;
+}
+#define VT_TRUTH_SLOTS(p) ((p)->nevents + 3)
 /* vm_dispatch.c: builds and frees vm->se_trans and vm->wf_trigs; the slot of an
  * instant in them: its event index, then `created`, then anything else. */
 int vt_dispatch_build(vt_vm *vm);
@@ -237,9 +373,9 @@ int vt_step_action(vt_vm *vm, int kind, uint32_t team, uint32_t step, const vt_c
 int vt_enter_state(vt_vm *vm, uint32_t lc, uint32_t st, int32_t trans);
 int vt_emit_audit_to_sink(vt_vm *vm, int kind, int a, int b, int c, int d);
 /* Inline, so a record nobody wants (no audit sink, or a kind outside
- * vt_vm_audit_kinds) costs a test, not a call. */
+ * vt_vm_audit_kinds) costs a bit test (vm->amask, set once per instant), not a call. */
 static inline int vt_emit_audit(vt_vm *vm, int kind, int a, int b, int c, int d) {
-    if (!vm->sink || !vm->sink->audit || (vm->audit_kinds && !(vm->audit_kinds & (1u << kind)))) return 0;
+    if (!(vm->amask & (1u << kind))) return 0;
     return vt_emit_audit_to_sink(vm, kind, a, b, c, d);
 }
 uint32_t vt_split_bucket(vt_vm *vm);

@@ -26,7 +26,7 @@ static h128 hstart(void) { h128 h = {1469598103934665603ULL, 0x6a09e667f3bcc908U
 
 uint32_t vt_split_bucket(vt_vm *vm) {
     h128 h = hstart();
-    vt_chdr *hd = vt_hdr(vm->c);
+    vt_cinfo *hd = vt_info(vm->c);
     hfeed(&h, vt_contact_id(vm->c), hd->id_len);
     hfeed(&h, "\xff", 1);
     const char *w = vt_pstr(vm->p, vm->p->wfs[vm->wf].name);
@@ -36,7 +36,7 @@ uint32_t vt_split_bucket(vt_vm *vm) {
 
 static void action_id(vt_vm *vm, uint32_t step, char out[33]) {
     h128 h = hstart();
-    vt_chdr *hd = vt_hdr(vm->c);
+    vt_cinfo *hd = vt_info(vm->c);
     hfeed(&h, vt_contact_id(vm->c), hd->id_len);
     hfeed(&h, "\xff", 1);
     const char *w = vt_pstr(vm->p, vm->p->wfs[vm->wf].name);
@@ -60,7 +60,7 @@ static void action_id(vt_vm *vm, uint32_t step, char out[33]) {
 
 int vt_emit_audit_to_sink(vt_vm *vm, int kind, int a, int b, int c, int d) {
     vt_audit r = {
-        .contact = (const char *)vm->c->data + vt_hdr(vm->c)->id_off,   /* vt_contact_id, without the call */
+        .contact = (const char *)vm->c->data + vt_info(vm->c)->id_off,   /* vt_contact_id, without the call */
         .at = vm->now, .kind = (uint8_t)kind, .a = a, .b = b, .c = c, .d = d,
         .cause_id = vm->in ? vm->in->id : NULL, .late = vm->in ? vm->in->late : false,
     };
@@ -95,7 +95,7 @@ int vt_step_action(vt_vm *vm, int kind, uint32_t team, uint32_t step, const vt_c
         t = w->owner >= 0 ? p->teams[w->owner].escalates : -1;
         if (t < 0) t = w->owner;
     } else if (team == VT_NONE) {
-        t = vt_hdr(vm->c)->owner >= 0 ? vt_hdr(vm->c)->owner : w->owner;
+        t = vt_info(vm->c)->owner >= 0 ? vt_info(vm->c)->owner : w->owner;
     } else {
         t = (int)team;
     }
@@ -177,8 +177,8 @@ int vt_enter_state(vt_vm *vm, uint32_t lc, uint32_t st, int32_t trans) {
     vm->entered_any = true;
     if (vt_emit_audit(vm, VT_AU_TRANSITION, (int)lc, from, (int)st, trans) != 0) return -1;
     int32_t own = p->states[p->lcs[lc].first_state + st].owner;
-    if (own >= 0 && vt_hdr(vm->c)->owner != own) {
-        vt_hdr(vm->c)->owner = own;
+    if (own >= 0 && vt_info(vm->c)->owner != own) {
+        vt_info(vm->c)->owner = own;
         if (vt_emit_audit(vm, VT_AU_OWNER, own, 0, 0, 0) != 0) return -1;
     }
     return 0;
@@ -186,11 +186,36 @@ int vt_enter_state(vt_vm *vm, uint32_t lc, uint32_t st, int32_t trans) {
 
 /* ---- the phases of an instant ---- */
 
+/* Feeds the event to the history accumulators that take it (SPEC §4, accum.c): counts,
+ * the commonest, here; every other kind needs the event's value (vt_hist_feed_value). */
+static int hist_on_event(vt_vm *vm) {
+    const vt_program *p = vm->p;
+    const vt_ilist *l = &p->hist_by_ev[vm->ev];
+    int64_t at = vm->in ? vm->in->at : vm->now;
+    for (uint32_t j = 0; j < l->n; j++) {
+        uint32_t i = l->v[j];
+        const vt_phist *h = &p->hists[i];
+        if (h->where_fn >= 0) {
+            int r = vt_cond_hot(vm, h->where_fn);
+            if (r < 0) return -1;
+            if (!r) continue;
+        }
+        if (h->kind != VT_H_COUNT || vt_hist_growable(h)) {
+            if (vt_hist_feed_value(vm, i, at) != 0) return -1;
+            continue;
+        }
+        uint8_t *a = vm->c->data + p->lay.hist_off[i];
+        uint32_t k = (uint32_t)h->k;
+        if (k) vt_ring_keep((vt_ring *)a, (int64_t *)(a + sizeof(vt_ring)), k, at, vt_tsub(vm->now, h->within));
+        else { int64_t n; memcpy(&n, a, 8); n++; memcpy(a, &n, 8); }
+    }
+    return 0;
+}
+
+/* The `on` rules of the instant's event (or of `created`: its slot, vm->phases). */
 static int run_rules(vt_vm *vm) {
     const vt_program *p = vm->p;
-    int idx = vm->ev >= 0 ? vm->ev : vm->ev == VT_EV_CREATED ? (int)p->nevents : -1;
-    if (idx < 0) return 0;
-    const vt_ilist *l = &p->rules_by_ev[idx];
+    const vt_ilist *l = &p->rules_by_ev[vm->slot];
     for (uint32_t i = 0; i < l->n; i++) {
         uint32_t fn = p->rules[l->v[i]].fn;
         if (vm->fast[fn].kind == VT_FK_ADD && vt_rule_fast(vm, &vm->fast[fn]) == 0) continue;
@@ -215,11 +240,12 @@ static bool event_matches(vt_vm *vm, int32_t event) {
 
 static int settle(vt_vm *vm) {
     const vt_program *p = vm->p;
-    uint32_t ns = VT_DISPATCH_SLOTS(p), slot = vm->slot, tn;
-    for (uint32_t lc = 0; lc < p->nlcs; lc++) {
+    uint32_t ns = VT_DISPATCH_SLOTS(p), slot = vm->slot, tn, nlcs = p->nlcs;
+    const uint32_t *starts = vm->se_trans.start + slot;
+    for (uint32_t lc = 0; lc < nlcs; lc++) {
         const vt_plc *L = &p->lcs[lc];
-        vt_dlist_at(&vm->se_trans, ns, L->first_state + (uint32_t)vt_lc(vm, lc)->state, slot, &tn);
-        if (tn == 0) continue;   /* nothing that can leave this state at this instant */
+        size_t k = (size_t)(L->first_state + (uint32_t)vt_lc(vm, lc)->state) * ns;
+        if (starts[k + 1] == starts[k]) continue;   /* nothing that can leave this state at this instant */
         if (++vm->vgen == 0) { memset(vm->visited, 0, (p->nstates + 1) * sizeof *vm->visited); vm->vgen = 1; }
         for (;;) {
             vt_lcst *cur = vt_lc(vm, lc);
@@ -233,8 +259,8 @@ static int settle(vt_vm *vm) {
                 if (vm->visited[L->first_state + (uint32_t)t->to] == vm->vgen) continue;
                 int hold = 0;
                 switch (t->kind) {
-                case VT_TK_ON_EVENT: hold = event_matches(vm, t->event) ? vt_cond(vm, t->fn) : 0; break;
-                case VT_TK_WHEN: hold = vt_cond(vm, t->fn); break;
+                case VT_TK_ON_EVENT: hold = event_matches(vm, t->event) ? vt_cond_hot(vm, t->fn) : 0; break;
+                case VT_TK_WHEN: hold = vt_cond_hot(vm, t->fn); break;
                 case VT_TK_AFTER:
                     hold = vm->now >= vt_tadd(cur->entered, t->dur);
                     if (!hold) vt_see(vm, vt_tadd(cur->entered, t->dur));
@@ -255,28 +281,28 @@ static int settle(vt_vm *vm) {
  * their value, and the wake-up they asked for when last evaluated. */
 static int truths(vt_vm *vm) {
     const vt_program *p = vm->p;
-    uint32_t ne = p->nevents;
-    uint8_t *bits = vm->c->data + p->lay.truths;
-    for (uint32_t i = 0; i < p->ntruths; i++) {
-        const uint8_t *dep = vm->tdeps + (size_t)i * (ne + 1);
-        int64_t *wake = (int64_t *)(vm->c->data + p->lay.twake + i * 8u);
-        if (vm->now < *wake && !dep[ne] && (vm->ev >= 0 ? !dep[vm->ev] : vm->ev == VT_EV_NONE)) {
+    uint32_t nt = p->ntruths, twake = p->lay.twake;
+    const uint8_t *must = vm->tmust + (size_t)vm->tslot * nt;
+    const uint8_t *wakes = vm->c->data + twake;    /* a condition never moves the buffer */
+    for (uint32_t i = 0; i < nt; i++) {
+        int64_t wake;
+        memcpy(&wake, wakes + i * 8u, 8);
+        if (!must[i] && vm->now < wake) {
             vm->rose[i] = 0;
-            vt_see(vm, *wake);
+            vt_see(vm, wake);
             continue;
         }
         int64_t horizon = vm->horizon;
         vm->horizon = INT64_MAX;
-        int v = vt_cond(vm, p->truths[i].fn);
-        wake = (int64_t *)(vm->c->data + p->lay.twake + i * 8u);
-        *wake = vm->horizon;
+        int v = vt_cond_hot(vm, p->truths[i].fn);
+        wake = vm->horizon;
+        memcpy(vm->c->data + twake + i * 8u, &wake, 8);
         if (horizon < vm->horizon) vm->horizon = horizon;
         if (v < 0) return -1;
-        bits = vm->c->data + p->lay.truths;
-        vm->rose[i] = (uint8_t)(v && !bits[i]);
+        vm->rose[i] = (uint8_t)(v && !vm->c->data[p->lay.truths + i]);
         if (vm->rose[i] && vt_emit_audit(vm, VT_AU_TRUTH, (int)i, 0, 0, 0) != 0) return -1;
-        bits = vm->c->data + p->lay.truths;
-        bits[i] = (uint8_t)v;
+        vm->c->data[p->lay.truths + i] = (uint8_t)v;
+        wakes = vm->c->data + twake;
     }
     vm->truths_done = 1;
     return 0;
@@ -310,7 +336,7 @@ static int enroll_triggers(vt_vm *vm, uint32_t wf) {
         }
         case VT_TK_CALENDAR: {
             int64_t *next = (int64_t *)(vm->c->data + p->lay.cal_off[ti]);
-            if (*next == 0) *next = vt_calendar_next(p, t, vt_hdr(vm->c)->created_at);
+            if (*next == 0) *next = vt_calendar_next(p, t, vt_info(vm->c)->created_at);
             if (vm->now >= *next) { v = 1; *next = vt_calendar_next(p, t, vm->now); }
             break;
         }
@@ -456,6 +482,8 @@ static int instant(vt_vm *vm, vt_contact *c, int64_t now, const vt_input *in, in
     vm->loops = 0;
     vm->aborted = 0;
     vm->horizon = INT64_MAX;
+    vm->tslot = vt_truth_slot(p, ev);
+    vm->amask = sink && sink->audit ? vm->audit_kinds : 0;
     vt_chdr *h = vt_hdr(c);
     if (now < h->clock) now = h->clock;     /* late input: processed at the contact's clock */
     vm->now = now;
@@ -473,9 +501,10 @@ static int instant(vt_vm *vm, vt_contact *c, int64_t now, const vt_input *in, in
                 }
     }
     vm->truths_done = 0;
-    /* most events feed no history: skip the call (and its saved registers) */
-    /* each phase only when the flow has something for it */
-    if ((ev >= 0 && p->hist_by_ev[ev].n && vt_hist_on_event(vm) != 0) || run_rules(vm) != 0 || settle(vm) != 0 ||
+    /* each phase only when the flow has something for it (most events feed no history:
+     * that skips the call and its saved registers) */
+    uint8_t ph = vm->phases[vm->slot];
+    if (((ph & VT_PH_HIST) && hist_on_event(vm) != 0) || ((ph & VT_PH_RULES) && run_rules(vm) != 0) || settle(vm) != 0 ||
         (p->ntruths && truths(vm) != 0) || (p->nwfs && workflows(vm) != 0))
         return -1;
     schedule(vm);
