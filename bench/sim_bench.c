@@ -331,15 +331,13 @@ static int64_t next_send_time(const zone *z, int64_t t) {
     return t;
 }
 
-/* `send email "..."`: consent, then the cap, are checked when the step is due; outside
- * the window the workflow waits for the next opening and emits then (as Verity does,
- * without checking consent and cap again). Returns true when it is waiting. */
+/* `send email "..."`: consent, then the cap; outside the window the workflow waits for the
+ * next opening and checks both again then (SPEC §6). Returns true when it is waiting. */
 static bool send_email(baseline *b, contact *c, int wf, int step, int64_t now, slice t0, slice t1) {
     enrollment *e = &c->wf[wf];
     action a = {"send", NO_TEAM, {t0, t1}, 0, NULL};
-    if (e->mode == DELAYED_SEND) {
-        e->mode = RUN;
-    } else if (!c->consent_email) {
+    if (e->mode == DELAYED_SEND) e->mode = RUN;
+    if (!c->consent_email) {
         a.reason = "no_consent";
     } else if (c->nsends == CAP && c->sends[0] > now - CAP_PER) { /* all of the last 3 within 7 days */
         a.reason = "frequency_cap";

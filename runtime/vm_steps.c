@@ -142,26 +142,24 @@ int vt_step_send(vt_vm *vm, uint32_t ci, uint32_t step, uint32_t resume, const v
     a.team = -1;
     a.template_ = text_of(vm, tmpl);
     a.status = VT_ST_EMITTED;
-    if (e->mode == VT_EM_DELAYED) {
-        /* The delayed instant has come: consent and cap were checked when it was due. */
-        e->mode = VT_EM_RUN;
-    } else {
-        if (ch->consent >= 0) {
-            vt_cell v = vt_slot_read(vm->c, vt_field_slot(vm->c, p, (uint32_t)ch->consent));
-            if (!vt_truthy(&v)) { a.status = VT_ST_SUPPRESSED; a.reason = VT_WHY_NO_CONSENT; return emit(vm, &a, step); }
-        }
-        if (ch->cap > 0 && cap_count(vm, ch, ci) >= (uint32_t)ch->cap) {
-            a.status = VT_ST_SUPPRESSED;
-            a.reason = VT_WHY_FREQUENCY_CAP;
-            return emit(vm, &a, step);
-        }
-        int64_t t = vt_next_allowed(p, ch, vm->now);
-        if (t > vm->now) {
-            e->mode = VT_EM_DELAYED;
-            e->deadline = t;
-            *suspended = 1;
-            return 0;
-        }
+    /* A send delayed by quiet hours or a window is checked again when its instant comes:
+     * consent withdrawn or the cap filled meanwhile suppresses it then (SPEC §6). */
+    if (e->mode == VT_EM_DELAYED) e->mode = VT_EM_RUN;
+    if (ch->consent >= 0) {
+        vt_cell v = vt_slot_read(vm->c, vt_field_slot(vm->c, p, (uint32_t)ch->consent));
+        if (!vt_truthy(&v)) { a.status = VT_ST_SUPPRESSED; a.reason = VT_WHY_NO_CONSENT; return emit(vm, &a, step); }
+    }
+    if (ch->cap > 0 && cap_count(vm, ch, ci) >= (uint32_t)ch->cap) {
+        a.status = VT_ST_SUPPRESSED;
+        a.reason = VT_WHY_FREQUENCY_CAP;
+        return emit(vm, &a, step);
+    }
+    int64_t t = vt_next_allowed(p, ch, vm->now);
+    if (t > vm->now) {
+        e->mode = VT_EM_DELAYED;
+        e->deadline = t;
+        *suspended = 1;
+        return 0;
     }
     cap_record(vm, ch, ci);
     return emit(vm, &a, step);
