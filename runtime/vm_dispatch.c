@@ -44,9 +44,52 @@ static int build(const vt_program *p, uint32_t rows, const vt_ilist *lists, keep
     return 0;
 }
 
+/* Each listed transition as settling reads it (vt_strans). */
+static int build_strans(vt_vm *vm) {
+    const vt_program *p = vm->p;
+    uint32_t n = vm->se_trans.start[(size_t)p->nstates * VT_DISPATCH_SLOTS(p)];
+    vm->se_tr = vt_calloc((size_t)n + 1, sizeof *vm->se_tr);
+    if (!vm->se_tr) return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        const vt_ptrans *t = &p->trans[vm->se_trans.items[i]];
+        vt_strans *s = &vm->se_tr[i];
+        s->to = p->lcs[t->lc].first_state + (uint32_t)t->to;
+        s->fn = t->fn;
+        s->trans = (int32_t)vm->se_trans.items[i];
+        s->dur = t->dur;
+        if (t->kind == VT_TK_WHEN) s->kind = VT_SK_COND;
+        else if (t->kind == VT_TK_AFTER) s->kind = VT_SK_AFTER;
+        else if (t->kind != VT_TK_ON_EVENT) s->kind = VT_SK_NEVER;
+        else if (VT_EV_IS_TRUTH(t->event)) { s->kind = VT_SK_TRUTH; s->truth = VT_EV_TRUTH_INDEX(t->event); }
+        else s->kind = VT_SK_COND;    /* listed only at its own event's slot (fires_at) */
+    }
+    return 0;
+}
+
+/* The `on` rules of each slot (events, then `created`) as their fast functions, in
+ * order: the instant walks one array. */
+static int build_rules(vt_vm *vm) {
+    const vt_program *p = vm->p;
+    uint32_t ns = VT_DISPATCH_SLOTS(p), n = 0;
+    vm->rule_start = vt_calloc((size_t)ns + 1, sizeof *vm->rule_start);
+    vm->rule_fns = vt_calloc((size_t)p->nrules + 1, sizeof *vm->rule_fns);
+    if (!vm->rule_start || !vm->rule_fns) return -1;
+    for (uint32_t s = 0; s < ns; s++) {
+        vm->rule_start[s] = n;
+        for (uint32_t j = 0; s <= p->nevents && j < p->rules_by_ev[s].n; j++) {
+            int32_t fn = p->rules[p->rules_by_ev[s].v[j]].fn;
+            if (fn < 0 || (uint32_t)fn >= p->nfns || n >= p->nrules) return -1;
+            vm->rule_fns[n++] = &vm->fast[fn];
+        }
+    }
+    vm->rule_start[ns] = n;
+    return 0;
+}
+
 int vt_dispatch_build(vt_vm *vm) {
     const vt_program *p = vm->p;
-    if (build(p, p->nstates, p->trans_by_state, keep_trans, &vm->se_trans) != 0) return -1;
+    if (build(p, p->nstates, p->trans_by_state, keep_trans, &vm->se_trans) != 0 || build_strans(vm) != 0 ||
+        build_rules(vm) != 0) return -1;
     /* each workflow's triggers are a contiguous run of the table (verified at load) */
     vt_ilist *wl = vt_calloc(p->nwfs + 1, sizeof *wl);
     uint32_t *all = vt_calloc(p->ntrigs + 1, sizeof *all);
@@ -86,6 +129,9 @@ int vt_dispatch_build(vt_vm *vm) {
 void vt_dispatch_free(vt_vm *vm) {
     vt_free(vm->se_trans.start);
     vt_free(vm->se_trans.items);
+    vt_free(vm->se_tr);
+    vt_free(vm->rule_fns);
+    vt_free(vm->rule_start);
     vt_free(vm->wf_trigs.start);
     vt_free(vm->wf_trigs.items);
     vt_free(vm->wf_skip);

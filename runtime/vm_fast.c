@@ -40,6 +40,14 @@ static bool term_at(const vt_program *p, uint32_t pc, uint32_t end, vt_fterm *t)
             t->within = h->within;
         }
     }
+    /* how vt_term takes it: the checks that depend only on the code, made once */
+    if (t->src == VT_FSRC_RING) t->how = VT_FT_RING;
+    else if (t->src == VT_I_PAYLOAD && t->cmp == VT_I_STARTS && t->k->t == VT_V_TEXT) t->how = VT_FT_PREFIX;
+    else if (t->src == VT_I_FIELD && t->k->t == VT_V_INT && t->cmp != VT_I_STARTS) t->how = VT_FT_FIELD_INT;
+    else t->how = VT_FT_SLOW;
+    t->holds = 0;
+    for (int c = -1; c <= 1; c++)
+        if (t->cmp != VT_I_STARTS && vt_holds(t->cmp, c)) t->holds |= (uint8_t)(1u << (c + 1));
     return true;
 }
 
@@ -92,7 +100,10 @@ int vt_fast_build(vt_vm *vm) {
     const vt_program *p = vm->p;
     vm->fast = vt_calloc(p->nfns + 1, sizeof *vm->fast);
     if (!vm->fast) return -1;
-    for (uint32_t i = 0; i < p->nfns; i++) classify(p, &p->fns[i], &vm->fast[i]);
+    for (uint32_t i = 0; i < p->nfns; i++) {
+        classify(p, &p->fns[i], &vm->fast[i]);
+        vm->fast[i].pc = p->fns[i].start;
+    }
     /* so scheduling looks only at the states that have a timed transition */
     vm->timed = vt_calloc(p->nstates + 1, 1);
     if (!vm->timed) return -1;

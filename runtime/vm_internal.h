@@ -69,19 +69,40 @@ enum { VT_FK_NONE, VT_FK_COND, VT_FK_ADD };
 #define VT_FSRC_COUNT 0xFF   /* vt_fterm.src: a HIST that is a count (read as an int) */
 #define VT_FSRC_RING 0xFE    /* `count(... within D) >= K` kept in a ring of `ring` timestamps at
                                 byte `off` of the contact: counted in place (vt_ring_count) */
+/* vt_fterm.how: which inline case of vt_term takes the term, decided when the vm is made */
+enum { VT_FT_SLOW, VT_FT_RING, VT_FT_PREFIX, VT_FT_FIELD_INT };
 typedef struct vt_fterm {
     uint8_t src, cmp, conn;
+    uint8_t how;             /* VT_FT_* */
+    uint8_t holds;           /* bit (c + 1): the comparison holds when its sides' order is c (vt_holds) */
     uint32_t a;
     const vt_cell *k;
     uint32_t off, ring;      /* VT_FSRC_RING only */
     int64_t within;
 } vt_fterm;
-typedef struct vt_fastfn { uint8_t kind, n; uint32_t field; int64_t add; vt_fterm t[VT_FAST_TERMS]; } vt_fastfn;
+typedef struct vt_fastfn {
+    uint8_t kind, n;
+    uint32_t field, pc;     /* pc: the function's code, for vt_run when the fast path does not apply */
+    int64_t add;
+    vt_fterm t[VT_FAST_TERMS];
+} vt_fastfn;
 #define VT_LOOP_BUDGET 10000000   /* interpolated text of one statement; longer texts are cut */
 
 /* Lists by (row, instant slot), flat (vm_dispatch.c). */
 typedef struct vt_dlist { uint32_t *start, *items; } vt_dlist;
 #define VT_DISPATCH_SLOTS(p) ((p)->nevents + 2)
+/* A transition as settling reads it (vm_dispatch.c), one per item of vm->se_trans: what
+ * decides whether it is taken, without the program's tables. The list of a slot holds
+ * only `on` transitions of its own event, so their event needs no test (VT_SK_COND). */
+enum { VT_SK_NEVER, VT_SK_COND, VT_SK_TRUTH, VT_SK_AFTER };
+typedef struct vt_strans {
+    uint8_t kind;           /* VT_SK_*: COND `when` or `on` the slot's event, TRUTH `on` a truth's rise */
+    uint32_t to;            /* the target, as a global state */
+    int32_t fn;             /* its condition, -1 none */
+    uint32_t truth;         /* VT_SK_TRUTH: which */
+    int32_t trans;          /* its index in p->trans (audit records) */
+    int64_t dur;            /* VT_SK_AFTER */
+} vt_strans;
 
 struct vt_vm {
     const vt_program *p;
@@ -100,22 +121,26 @@ struct vt_vm {
     int aborted;
     long loops;             /* REP_NEXT back-jumps this instant (VT_LOOP_BUDGET) */
     char tbuf[VT_SBUF + 1]; /* NUL-terminated text handed to the sink */
-    uint32_t *entered;      /* per global state: == gen when entered at this instant */
+    uint32_t *entered;      /* per global state: == gen when entered at this instant (if entered_any) */
     uint32_t *visited;      /* per global state: == vgen when visited while settling */
-    uint32_t gen, vgen;     /* generations instead of clearing the arrays */
+    uint32_t gen, vgen;     /* generations instead of clearing the arrays (gen: a new one when an
+                               instant enters its first state) */
     uint8_t *fired;         /* per workflow: enroll trigger fired */
     uint8_t *rose;          /* per truth: became true at this instant (valid once truths_done) */
-    int truths_done;        /* step (3) of the instant has run */
     char *nbuf;             /* NUL-terminated text arguments of native calls (native.c); grows, */
     size_t ncap;            /*   never shrinks, so a call does not allocate */
     vt_fastfn *fast;        /* per function (vm_fast.c) */
     uint8_t *timed;         /* per global state: 1 when an `after` transition leaves it */
     uint32_t audit_kinds;   /* vt_vm_audit_kinds, with 0 (all) as ~0u */
     vt_dlist se_trans;      /* per (global state, slot): the transitions that can fire */
+    vt_strans *se_tr;       /*   and each of them as settling reads it (parallel to se_trans.items) */
+    const vt_fastfn **rule_fns;     /* per slot: its `on` rules in order, from rule_start[slot] */
+    uint32_t *rule_start;           /*   to rule_start[slot + 1] */
     vt_dlist wf_trigs;      /* per (workflow, slot): the enroll triggers that can fire */
     uint32_t slot;          /* the instant's slot in those lists (vt_dispatch_slot) */
     uint8_t *wf_skip;       /* per (workflow, slot): 2 no trigger can fire, 1 only `on enter` ones */
-    bool entered_any;       /* a state was entered at this instant */
+    bool entered_any;       /* a state was entered at this instant (then `entered` is of vm->gen) */
+    bool truths_done;       /* step (3) of the instant has run */
     bool any_timed, any_calendar;   /* so scheduling skips what the flow does not have */
     uint8_t *tmust;         /* [truth slot][truth] (vm_deps.c): 1 when an instant of that kind
                                must evaluate the truth even before its wake-up is due */
@@ -295,22 +320,25 @@ static inline bool vt_holds(uint32_t cmp, int c) {
  * the two below) where an instant needs them every time, so they cost no call. */
 static inline __attribute__((always_inline)) bool vt_term(vt_vm *vm, const vt_fterm *t) {
     const vt_cell *k = t->k;
-    if (t->src == VT_FSRC_RING) {   /* as vt_hist_count_ge: a wake-up only while it holds */
+    switch (t->how) {
+    case VT_FT_RING: {  /* as vt_hist_count_ge: a wake-up only while it holds */
         int64_t leaves;
         if (vt_ring_count(vm->now, vm->c->data + t->off, t->ring, t->within, &leaves) < k->u.i) return false;
         vt_see(vm, leaves);
         return true;
     }
-    if (t->src == VT_I_PAYLOAD && t->cmp == VT_I_STARTS && k->t == VT_V_TEXT) {
-        /* `url starts with "..."`: anything but a text (absent, null) does not start with it */
+    case VT_FT_PREFIX: {    /* `url starts with "..."`: anything but a text (absent, null) does not start with it */
         const vt_input *in = vm->in;
         if (!in || t->a >= in->nvalues || vm->ev < 0 || in->values[t->a].type != VT_V_TEXT) return false;
         const vt_value *x = &in->values[t->a];
         return k->len <= x->u.s.len && vt_prefix_eq(x->u.s.p, k->u.s, k->len);
     }
-    if (t->src == VT_I_FIELD && k->t == VT_V_INT && t->cmp != VT_I_STARTS) {
+    case VT_FT_FIELD_INT: {     /* `score >= 40`, while the field holds an integer */
         const vt_slot *fs = vt_field_slot(vm->c, vm->p, t->a);
-        if (fs->t == VT_V_INT) return vt_holds(t->cmp, (fs->v > k->u.i) - (fs->v < k->u.i));   /* `score >= 40` */
+        if (fs->t == VT_V_INT) return (t->holds >> (1 + (fs->v > k->u.i) - (fs->v < k->u.i))) & 1;
+        break;
+    }
+    default: break;
     }
     return vt_term_slow(vm, t);
 }

@@ -165,14 +165,23 @@ int vt_step_send(vt_vm *vm, uint32_t ci, uint32_t step, uint32_t resume, const v
     return emit(vm, &a, step);
 }
 
+/* Notes that global state gs was entered at this instant; the first entry of an instant
+ * starts a new generation of vm->entered (an instant that enters none leaves it alone). */
+static void mark_entered(vt_vm *vm, uint32_t gs) {
+    if (!vm->entered_any) {
+        if (++vm->gen == 0) { memset(vm->entered, 0, (vm->p->nstates + 1) * sizeof *vm->entered); vm->gen = 1; }
+        vm->entered_any = true;
+    }
+    vm->entered[gs] = vm->gen;
+}
+
 int vt_enter_state(vt_vm *vm, uint32_t lc, uint32_t st, int32_t trans) {
     const vt_program *p = vm->p;
     vt_lcst *l = vt_lc(vm, lc);
     int from = l->state;
     l->state = (int32_t)st;
     l->entered = vm->now;
-    vm->entered[p->lcs[lc].first_state + st] = vm->gen;
-    vm->entered_any = true;
+    mark_entered(vm, p->lcs[lc].first_state + st);
     if (vt_emit_audit(vm, VT_AU_TRANSITION, (int)lc, from, (int)st, trans) != 0) return -1;
     int32_t own = p->states[p->lcs[lc].first_state + st].owner;
     if (own >= 0 && vt_info(vm->c)->owner != own) {
@@ -212,13 +221,11 @@ static int hist_on_event(vt_vm *vm) {
 
 /* The `on` rules of the instant's event (or of `created`: its slot, vm->phases). */
 static int run_rules(vt_vm *vm) {
-    const vt_program *p = vm->p;
-    const vt_ilist *l = &p->rules_by_ev[vm->slot];
-    for (uint32_t i = 0; i < l->n; i++) {
-        uint32_t fn = p->rules[l->v[i]].fn;
-        if (vm->fast[fn].kind == VT_FK_ADD && vt_rule_fast(vm, &vm->fast[fn]) == 0) continue;
+    const vt_fastfn *const *f = vm->rule_fns + vm->rule_start[vm->slot], *const *end = vm->rule_fns + vm->rule_start[vm->slot + 1];
+    for (; f < end; f++) {
+        if ((*f)->kind == VT_FK_ADD && vt_rule_fast(vm, *f) == 0) continue;
         vt_cell out;
-        if (vt_run(vm, p->fns[fn].start, &out) == VT_R_ERR) return -1;
+        if (vt_run(vm, (*f)->pc, &out) == VT_R_ERR) return -1;
     }
     return 0;
 }
@@ -236,41 +243,46 @@ static bool event_matches(vt_vm *vm, int32_t event) {
     return event == vm->ev && (event >= 0 || event == VT_EV_CREATED);
 }
 
+/* Settles lifecycle lc from its current state: the first transition (declaration order)
+ * that holds and leads to a state not yet visited at this instant, again from there. */
+static __attribute__((noinline)) int settle_lc(vt_vm *vm, uint32_t lc) {
+    const vt_program *p = vm->p;
+    uint32_t ns = VT_DISPATCH_SLOTS(p), first = p->lcs[lc].first_state;
+    const uint32_t *starts = vm->se_trans.start + vm->slot;
+    if (++vm->vgen == 0) { memset(vm->visited, 0, (p->nstates + 1) * sizeof *vm->visited); vm->vgen = 1; }
+    uint32_t vg = vm->vgen, *visited = vm->visited;
+    for (;;) {
+        const vt_lcst *cur = vt_lc(vm, lc);
+        uint32_t gs = first + (uint32_t)cur->state;
+        visited[gs] = vg;
+        const vt_strans *t = vm->se_tr + starts[(size_t)gs * ns], *end = vm->se_tr + starts[(size_t)gs * ns + 1];
+        for (; t < end; t++) {
+            /* a truth's rise is evaluated (and asks for its wake-up) before the visit test, as before */
+            if (t->kind == VT_SK_TRUTH && !truth_rose(vm, t->truth)) continue;
+            if (visited[t->to] == vg) continue;
+            int hold;
+            if (t->kind == VT_SK_AFTER) {
+                int64_t due = vt_tadd(cur->entered, t->dur);
+                hold = vm->now >= due;
+                if (!hold) vt_see(vm, due);
+            } else if (t->kind == VT_SK_NEVER) hold = 0;
+            else hold = vt_cond_hot(vm, t->fn);
+            if (hold < 0) return -1;
+            if (hold) break;
+        }
+        if (t == end) return 0;
+        if (vt_enter_state(vm, lc, t->to - first, t->trans) != 0) return -1;
+    }
+}
+
 static int settle(vt_vm *vm) {
     const vt_program *p = vm->p;
-    uint32_t ns = VT_DISPATCH_SLOTS(p), slot = vm->slot, tn, nlcs = p->nlcs;
-    const uint32_t *starts = vm->se_trans.start + slot;
+    uint32_t ns = VT_DISPATCH_SLOTS(p), nlcs = p->nlcs;
+    const uint32_t *starts = vm->se_trans.start + vm->slot;
     for (uint32_t lc = 0; lc < nlcs; lc++) {
-        const vt_plc *L = &p->lcs[lc];
-        size_t k = (size_t)(L->first_state + (uint32_t)vt_lc(vm, lc)->state) * ns;
-        if (starts[k + 1] == starts[k]) continue;   /* nothing that can leave this state at this instant */
-        if (++vm->vgen == 0) { memset(vm->visited, 0, (p->nstates + 1) * sizeof *vm->visited); vm->vgen = 1; }
-        for (;;) {
-            vt_lcst *cur = vt_lc(vm, lc);
-            int32_t s = cur->state;
-            vm->visited[L->first_state + (uint32_t)s] = vm->vgen;
-            const uint32_t *tv = vt_dlist_at(&vm->se_trans, ns, L->first_state + (uint32_t)s, slot, &tn);
-            int32_t taken = -1;
-            for (uint32_t j = 0; j < tn && taken < 0; j++) {
-                const vt_ptrans *t = &p->trans[tv[j]];
-                if (t->kind == VT_TK_ON_EVENT && !event_matches(vm, t->event)) continue;   /* the common case, first */
-                if (vm->visited[L->first_state + (uint32_t)t->to] == vm->vgen) continue;
-                int hold = 0;
-                switch (t->kind) {
-                case VT_TK_ON_EVENT: hold = event_matches(vm, t->event) ? vt_cond_hot(vm, t->fn) : 0; break;
-                case VT_TK_WHEN: hold = vt_cond_hot(vm, t->fn); break;
-                case VT_TK_AFTER:
-                    hold = vm->now >= vt_tadd(cur->entered, t->dur);
-                    if (!hold) vt_see(vm, vt_tadd(cur->entered, t->dur));
-                    break;
-                default: break;
-                }
-                if (hold < 0) return -1;
-                if (hold) taken = (int32_t)tv[j];
-            }
-            if (taken < 0) break;
-            if (vt_enter_state(vm, lc, (uint32_t)p->trans[taken].to, taken) != 0) return -1;
-        }
+        size_t k = (size_t)(p->lcs[lc].first_state + (uint32_t)vt_lc(vm, lc)->state) * ns;
+        if (starts[k + 1] == starts[k]) continue;   /* nothing can leave this state at this instant */
+        if (settle_lc(vm, lc) != 0) return -1;
     }
     return 0;
 }
@@ -279,14 +291,15 @@ static int settle(vt_vm *vm) {
  * their value, and the wake-up they asked for when last evaluated. */
 static int truths(vt_vm *vm) {
     const vt_program *p = vm->p;
-    uint32_t nt = p->ntruths, twake = p->lay.twake;
+    uint32_t nt = p->ntruths, twake = p->lay.twake, tbits = p->lay.truths;
     const uint8_t *must = vm->tmust + (size_t)vm->tslot * nt;
-    const uint8_t *wakes = vm->c->data + twake;    /* a condition never moves the buffer */
+    uint8_t *rose = vm->rose;
     for (uint32_t i = 0; i < nt; i++) {
+        uint8_t *d = vm->c->data;      /* a condition never moves the buffer; the sink may be called below */
         int64_t wake;
-        memcpy(&wake, wakes + i * 8u, 8);
+        memcpy(&wake, d + twake + i * 8u, 8);
         if (!must[i] && vm->now < wake) {
-            vm->rose[i] = 0;
+            rose[i] = 0;
             vt_see(vm, wake);
             continue;
         }
@@ -294,13 +307,12 @@ static int truths(vt_vm *vm) {
         vm->horizon = INT64_MAX;
         int v = vt_cond_hot(vm, p->truths[i].fn);
         wake = vm->horizon;
-        memcpy(vm->c->data + twake + i * 8u, &wake, 8);
-        if (horizon < vm->horizon) vm->horizon = horizon;
+        memcpy(d + twake + i * 8u, &wake, 8);
+        if (horizon < wake) vm->horizon = horizon;
         if (v < 0) return -1;
-        vm->rose[i] = (uint8_t)(v && !vm->c->data[p->lay.truths + i]);
-        if (vm->rose[i] && vt_emit_audit(vm, VT_AU_TRUTH, (int)i, 0, 0, 0) != 0) return -1;
-        vm->c->data[p->lay.truths + i] = (uint8_t)v;
-        wakes = vm->c->data + twake;
+        rose[i] = (uint8_t)(v && !d[tbits + i]);
+        if (rose[i] && vt_emit_audit(vm, VT_AU_TRUTH, (int)i, 0, 0, 0) != 0) return -1;
+        vm->c->data[tbits + i] = (uint8_t)v;
     }
     vm->truths_done = 1;
     return 0;
@@ -322,7 +334,9 @@ static int enroll_triggers(vt_vm *vm, uint32_t wf) {
         int v = 0;
         switch (t->kind) {
         case VT_TK_ON_EVENT: v = event_matches(vm, t->event) ? vt_cond(vm, t->fn) : 0; break;
-        case VT_TK_ENTER: v = vm->entered[p->lcs[t->lc].first_state + (uint32_t)t->state] == vm->gen ? vt_cond(vm, t->fn) : 0; break;
+        case VT_TK_ENTER:
+            v = vm->entered_any && vm->entered[p->lcs[t->lc].first_state + (uint32_t)t->state] == vm->gen ? vt_cond(vm, t->fn) : 0;
+            break;
         case VT_TK_WHEN: {
             v = vt_cond(vm, t->fn);
             if (v < 0) return -1;
@@ -429,6 +443,8 @@ static int workflows(vt_vm *vm) {
     return 0;
 }
 
+/* The wake-ups of `after` transitions, waiting enrollments and calendars (the truths',
+ * histories' and conditions' were reported while evaluating them). */
 static void schedule(vt_vm *vm) {
     const vt_program *p = vm->p;
     if (vm->any_timed)
@@ -454,7 +470,6 @@ static void schedule(vt_vm *vm) {
             memcpy(&t, vm->c->data + p->lay.cal_off[i], 8);
             if (t) vt_see(vm, t);
         }
-    vt_hdr(vm->c)->next_wake = vm->horizon;
 }
 
 static int set_fields(vt_vm *vm, const vt_input *in) {
@@ -470,42 +485,40 @@ static int set_fields(vt_vm *vm, const vt_input *in) {
 
 static int instant(vt_vm *vm, vt_contact *c, int64_t now, const vt_input *in, int ev, const vt_sink *sink) {
     const vt_program *p = vm->p;
+    vt_chdr *h = vt_hdr(c);
+    if (now < h->clock) now = h->clock;     /* late input: processed at the contact's clock */
+    h->clock = now;
     vm->c = c;
     vm->in = in;
     vm->sink = sink;
     vm->ev = ev;
-    vm->slot = vt_dispatch_slot(p, ev);
-    vm->entered_any = false;
+    vm->now = now;
+    vm->horizon = INT64_MAX;
+    uint32_t slot = vt_dispatch_slot(p, ev);
+    vm->slot = slot;
+    vm->tslot = slot + (ev == VT_EV_NONE);      /* vt_truth_slot */
+    vm->entered_any = vm->truths_done = false;
     vm->wf = -1;
     vm->loops = 0;
     vm->aborted = 0;
-    vm->horizon = INT64_MAX;
-    vm->tslot = vt_truth_slot(p, ev);
     vm->amask = sink && sink->audit ? vm->audit_kinds : 0;
-    vt_chdr *h = vt_hdr(c);
-    if (now < h->clock) now = h->clock;     /* late input: processed at the contact's clock */
-    vm->now = now;
-    h->clock = now;
-    if (++vm->gen == 0) { memset(vm->entered, 0, (p->nstates + 1) * sizeof *vm->entered); vm->gen = 1; }
     if (in) {
         h->seq++;
         if (vt_emit_audit(vm, VT_AU_EVENT, in->type, 0, 0, 0) != 0) return -1;
         if ((ev == VT_EV_CONTACT || ev == VT_EV_CREATED) && in->values && set_fields(vm, in) != 0) return -1;
         if (ev == VT_EV_CREATED)    /* creation enters each lifecycle's initial state */
             for (uint32_t lc = 0; lc < p->nlcs; lc++)
-                if (vt_lc(vm, lc)->state == p->lcs[lc].initial) {
-                    vm->entered[p->lcs[lc].first_state + (uint32_t)p->lcs[lc].initial] = vm->gen;
-                    vm->entered_any = true;
-                }
+                if (vt_lc(vm, lc)->state == p->lcs[lc].initial)
+                    mark_entered(vm, p->lcs[lc].first_state + (uint32_t)p->lcs[lc].initial);
     }
-    vm->truths_done = 0;
     /* each phase only when the flow has something for it (most events feed no history:
      * that skips the call and its saved registers) */
-    uint8_t ph = vm->phases[vm->slot];
+    uint8_t ph = vm->phases[slot];
     if (((ph & VT_PH_HIST) && hist_on_event(vm) != 0) || ((ph & VT_PH_RULES) && run_rules(vm) != 0) || settle(vm) != 0 ||
         (p->ntruths && truths(vm) != 0) || (p->nwfs && workflows(vm) != 0))
         return -1;
-    schedule(vm);
+    if (vm->any_timed || p->nwfs || vm->any_calendar) schedule(vm);
+    vt_hdr(c)->next_wake = vm->horizon;
     if (vt_hdr(c)->dead) vt_contact_compact(p, c);
     return 0;
 }
