@@ -6,7 +6,8 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#define VT_STORE_SCHEMA_VERSION 1
+/* 2: contacts' states moved from `contacts` to `contact_states` (docs/store.md). */
+#define VT_STORE_SCHEMA_VERSION 2
 #define VT_STORE_DEFAULT "verity.db"
 
 /* Every statement the runtime runs, declared once. */
@@ -15,18 +16,21 @@
     S(META_SET, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)") \
     S(META_DEL, "DELETE FROM meta WHERE key = ?1") \
     S(EVENT_ADD, "INSERT OR IGNORE INTO events(id, cid, type, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)") \
-    S(CONTACT_CID, "SELECT cid FROM contacts WHERE id = ?1") \
-    S(CONTACT_ADD, "INSERT INTO contacts(id) VALUES (?1)") \
+    S(CONTACT_CID, "SELECT cid FROM contact_ids WHERE id = ?1") \
+    S(CONTACT_ADD, "INSERT INTO contact_ids(id) VALUES (?1)") \
     S(KEY_GET, "SELECT contact FROM contact_keys WHERE field = ?1 AND value = ?2") \
     S(KEY_ADD, "INSERT OR IGNORE INTO contact_keys(field, value, contact) VALUES (?1, ?2, ?3)") \
     S(REJECT_ADD, "INSERT INTO rejected(file, line, reason, text) VALUES (?1, ?2, ?3, ?4)") \
     S(FLOW_FIND, "SELECT seq FROM flows WHERE hash = ?1 AND name = ?2 AND version = ?3") \
     S(FLOW_ADD, "INSERT INTO flows(name, version, hash, deployed_at, image) VALUES (?1, ?2, ?3, ?4, ?5)") \
     S(FLOW_IMAGE, "SELECT image FROM flows WHERE seq = ?1") \
-    S(CONTACT_GET, "SELECT clock, state, id FROM contacts WHERE cid = ?1") \
-    S(CONTACT_PUT, "UPDATE contacts SET created_at = ?2, clock = ?3, next_wake = ?4, state = ?5 WHERE cid = ?1") \
-    S(CONTACT_DUE, "SELECT cid FROM contacts WHERE next_wake <= ?1 AND cid > ?2 ORDER BY cid") \
-    S(CONTACT_ALL, "SELECT id, state FROM contacts WHERE state IS NOT NULL ORDER BY cid") \
+    S(CONTACT_GET, "SELECT s.clock, s.state, i.id FROM contact_ids i LEFT JOIN contact_states s ON s.cid = i.cid" \
+                   " WHERE i.cid = ?1") \
+    S(CONTACT_ID, "SELECT id FROM contact_ids WHERE cid = ?1") \
+    S(CONTACT_IDS, "SELECT cid, id FROM contact_ids WHERE cid >= ?1 AND cid <= ?2") \
+    S(STATE_TOP, "SELECT coalesce(max(cid), 0) FROM contact_states") \
+    S(CONTACT_DUE, "SELECT cid FROM contact_states WHERE next_wake <= ?1 AND cid > ?2 ORDER BY cid") \
+    S(CONTACT_ALL, "SELECT i.id, s.state FROM contact_states s JOIN contact_ids i ON i.cid = s.cid ORDER BY s.cid") \
     S(OUTBOX_MAX, "SELECT coalesce(max(seq), 0) FROM outbox") \
     S(MAX_SEQ, "SELECT coalesce(max(seq), 0) FROM events") \
     S(COUNT_AFTER, "SELECT count(*) FROM events WHERE seq <= ?1 AND at > ?2")

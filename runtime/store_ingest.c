@@ -1,7 +1,8 @@
 /* Records into the store: prepared INSERTs in large transactions; a repeated id is
- * ignored by the events table's unique id and counted. Events naming their contact by
- * id are queued and inserted QROWS per statement (SQLite's per-statement cost is a
- * fifth of an insert); everything that reads the events table flushes the queue first. */
+ * ignored by the events table's unique id and counted. Records naming their contact by
+ * id are queued and inserted up to QROWS per statement (SQLite's per-statement cost is
+ * a fifth of an insert); key registrations are queued the same way. Whatever reads the
+ * events or contact_keys tables flushes the queues first. */
 #include "../common/mem.h"
 #include "record.h"
 #include "strmap.h"
@@ -9,16 +10,26 @@
 #include <string.h>
 #include <unistd.h>
 
-#define INGEST_BATCH 50000 /* records per transaction */
+#define INGEST_BATCH 200000 /* records per transaction (each commit rewrites the index pages it touched) */
 #define MAX_PRINTED 1000   /* rejected lines printed; all of them are kept in the store */
-#define QLOG 4
-#define QROWS (1u << QLOG) /* events per multi-row INSERT */
+#define QROWS 16           /* records, or keys, per multi-row INSERT */
 
+/* A record waiting for its INSERT: its bytes are at the offsets in ictx.qb. `keys` is
+ * what it registers once accepted: (u32 field, u32 length, value) entries. */
 typedef struct qrow {
-    size_t id_off, id_len, pay_off, pay_len; /* in ictx.qb */
+    size_t id_off, pay_off, con_off, keys_off;
+    uint32_t id_len, pay_len, con_len, keys_len;
     int64_t cid, at;
     const char *type; /* the schema's name: lives as long as the program */
+    bool fresh;       /* its contact was added for it: kept only if the record is accepted */
 } qrow;
+
+/* A key registration waiting for its INSERT: value and contact id at offsets in kb. */
+typedef struct krow {
+    const char *field;
+    size_t val_off, con_off;
+    uint32_t val_len, con_len;
+} krow;
 
 typedef struct ictx {
     vt_store *st;
@@ -32,13 +43,18 @@ typedef struct ictx {
     uint8_t *buf;
     size_t cap;
     char *err;
-    vt_strmap cids;         /* contact id -> cid, for the contacts seen in this ingest */
-    sqlite3_stmt *drop;
-    qrow q[QROWS];          /* queued events, in input order */
+    vt_strmap cids;         /* contact id -> cid, for the contacts seen in this ingest (and kept) */
+    sqlite3_stmt *drop, *del_events, *del_contacts;
+    qrow q[QROWS];          /* queued records, in input order */
     uint32_t nq;
-    uint8_t *qb;            /* their ids and payloads */
+    uint8_t *qb;            /* their bytes */
     size_t qlen, qcap;
-    sqlite3_stmt *multi[QLOG + 1]; /* INSERTs of 1, 2, 4 ... QROWS rows */
+    sqlite3_stmt *multi[QROWS + 1]; /* INSERTs of 1 .. QROWS records */
+    krow k[QROWS];          /* queued key registrations, in order */
+    uint32_t nk;
+    uint8_t *kb;
+    size_t klen, kcap;
+    sqlite3_stmt *kmulti[QROWS + 1];
     sqlite3_stmt *maxat;
     bool all_cached;        /* every contact in the store is in cids: a miss is a new contact */
     bool checked;
@@ -58,6 +74,175 @@ static void saw_at(ictx *c, int64_t at) {
     if (!c->have_max || at > c->max_at) c->max_at = at, c->have_max = true;
 }
 
+static int reserve(ictx *c, uint8_t **b, size_t *cap, size_t need) {
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : 4096;
+    while (n < need) n *= 2;
+    uint8_t *p = vt_realloc(*b, n);
+    if (!p) return db_fail(c);
+    *b = p;
+    *cap = n;
+    return 0;
+}
+
+/* A prepared "INSERT ... VALUES (?,..),(?,..)" of k rows of `cols` columns, made on first use. */
+static sqlite3_stmt *multi_insert(ictx *c, sqlite3_stmt **sp, const char *head, int cols, uint32_t k) {
+    if (*sp) return *sp;
+    char sql[160 + QROWS * 24];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "%s", head);
+    for (uint32_t i = 0; i < k; i++) {
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(?", i ? "," : " ");
+        for (int j = 1; j < cols; j++) n += (size_t)snprintf(sql + n, sizeof sql - n, ",?");
+        n += (size_t)snprintf(sql + n, sizeof sql - n, ")");
+    }
+    if (sqlite3_prepare_v3(c->st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, sp, NULL) != SQLITE_OK) {
+        db_fail(c);
+        return NULL;
+    }
+    return *sp;
+}
+
+/* ---- key registrations -------------------------------------------------------------- */
+
+/* Inserts the queued keys (INSERT OR IGNORE: the first contact a value was seen with keeps it). */
+static int kflush(ictx *c) {
+    uint32_t n = c->nk;
+    if (!n) return 0;
+    c->nk = 0;
+    sqlite3_stmt *s =
+        multi_insert(c, &c->kmulti[n], "INSERT OR IGNORE INTO contact_keys(field, value, contact) VALUES", 3, n);
+    if (!s) return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        const krow *k = &c->k[i];
+        if (sqlite3_bind_text(s, 3 * (int)i + 1, k->field, -1, SQLITE_STATIC) ||
+            sqlite3_bind_text(s, 3 * (int)i + 2, (const char *)c->kb + k->val_off, (int)k->val_len, SQLITE_STATIC) ||
+            sqlite3_bind_text(s, 3 * (int)i + 3, (const char *)c->kb + k->con_off, (int)k->con_len, SQLITE_STATIC))
+            return db_fail(c);
+    }
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    c->klen = 0;
+    return rc == SQLITE_DONE ? 0 : db_fail(c);
+}
+
+static int add_key(ictx *c, const char *field, const char *v, size_t vl, const char *id, size_t idl) {
+    if (reserve(c, &c->kb, &c->kcap, c->klen + vl + idl)) return -1;
+    krow *k = &c->k[c->nk++];
+    k->field = field;
+    k->val_off = c->klen, k->val_len = (uint32_t)vl;
+    memcpy(c->kb + c->klen, v, vl);
+    c->klen += vl;
+    k->con_off = c->klen, k->con_len = (uint32_t)idl;
+    memcpy(c->kb + c->klen, id, idl);
+    c->klen += idl;
+    return c->nk == QROWS ? kflush(c) : 0;
+}
+
+/* The keys a record registers once accepted (r->keys of the row). */
+static int add_keys(ictx *c, const qrow *q) {
+    for (size_t o = 0; o < q->keys_len;) {
+        uint32_t f, l;
+        memcpy(&f, c->qb + q->keys_off + o, 4);
+        memcpy(&l, c->qb + q->keys_off + o + 4, 4);
+        if (add_key(c, c->s->contact_fields[f].name, (const char *)c->qb + q->keys_off + o + 8, l,
+                    (const char *)c->qb + q->con_off, q->con_len))
+            return -1;
+        o += 8 + l;
+    }
+    return 0;
+}
+
+/* ---- contacts ----------------------------------------------------------------------- */
+
+static int keep_contact(ictx *c, const char *id, size_t idl, int64_t cid) {
+    c->last_cid = cid;
+    if (cid > UINT32_MAX || vt_strmap_put(&c->cids, id, idl, (uint32_t)cid, NULL, NULL) < 0) return db_fail(c);
+    return 0;
+}
+
+/* Runs a one-parameter DELETE (prepared on first use). */
+static int delete_from(ictx *c, sqlite3_stmt **sp, const char *sql, int64_t v) {
+    if (!*sp && sqlite3_prepare_v2(c->st->db, sql, -1, sp, NULL) != SQLITE_OK) return db_fail(c);
+    sqlite3_reset(*sp);
+    sqlite3_bind_int64(*sp, 1, v);
+    int rc = sqlite3_step(*sp);
+    sqlite3_reset(*sp);
+    return rc == SQLITE_DONE ? 0 : db_fail(c);
+}
+
+/* The new contact's record was a duplicate: no contact for it. It had the highest cid,
+ * so the next contact gets the same one (a rowid table numbers max + 1). */
+static int drop_contact(ictx *c, int64_t cid) {
+    return delete_from(c, &c->drop, "DELETE FROM contact_ids WHERE cid = ?1", cid);
+}
+
+/* Drops the queue's new contacts (they have the highest cids, from first_fresh). */
+static int drop_fresh(ictx *c, int64_t first_fresh) {
+    if (first_fresh == INT64_MAX) return 0;
+    return delete_from(c, &c->del_contacts, "DELETE FROM contact_ids WHERE cid >= ?1", first_fresh);
+}
+
+/* The cid of a contact not in c->cids: a new contact of a queued row before
+ * `before`, a stored one, or a new one, added with *fresh set; a new contact is kept
+ * only if its record is accepted (keep_contact), else dropped again, as simulate does. */
+static int cid_missing(ictx *c, const char *id, size_t idl, uint32_t before, int64_t *cid, bool *fresh) {
+    *fresh = false;
+    for (uint32_t i = 0; i < before; i++)
+        if (c->q[i].fresh && c->q[i].con_len == idl && memcmp(c->qb + c->q[i].con_off, id, idl) == 0) {
+            *cid = c->q[i].cid;
+            return 0;
+        }
+    int rc = SQLITE_DONE;
+    if (!c->all_cached) {
+        sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_CONTACT_CID);
+        if (!q) return db_fail(c);
+        sqlite3_bind_text(q, 1, id, (int)idl, SQLITE_STATIC);
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) *cid = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+    }
+    if (rc == SQLITE_ROW)
+        return *cid > UINT32_MAX || vt_strmap_put(&c->cids, id, idl, (uint32_t)*cid, NULL, NULL) < 0 ? db_fail(c) : 0;
+    if (rc != SQLITE_DONE) return db_fail(c);
+    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_CONTACT_ADD);
+    if (!q) return db_fail(c);
+    sqlite3_bind_text(q, 1, id, (int)idl, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) return db_fail(c);
+    *cid = sqlite3_last_insert_rowid(c->st->db);
+    *fresh = true;
+    return 0;
+}
+
+/* The contact's integer id (its processing order), for a record inserted alone. */
+static int cid_of(ictx *c, const char *id, size_t idl, int64_t *cid, bool *fresh) {
+    int64_t v = vt_strmap_get(&c->cids, id, idl);
+    if (v < 0) return cid_missing(c, id, idl, 0, cid, fresh);
+    *cid = v;
+    *fresh = false;
+    return 0;
+}
+
+/* The cids of the n queued rows, in order. The map look-ups come first, in one tight
+ * loop: on a large map each is a cache miss or two, which the processor overlaps when
+ * the look-ups come together (one per record, between the parsing of lines, they
+ * overlapped none; on_record prefetches each one's slot besides). */
+static int resolve_queue(ictx *c, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+        qrow *q = &c->q[i];
+        q->cid = vt_strmap_get(&c->cids, (const char *)c->qb + q->con_off, q->con_len);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        qrow *q = &c->q[i];
+        if (q->cid < 0 && cid_missing(c, (const char *)c->qb + q->con_off, q->con_len, i, &q->cid, &q->fresh))
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- records ------------------------------------------------------------------------ */
+
 static int bind_row(ictx *c, sqlite3_stmt *s, int base, const qrow *r) {
     if (sqlite3_bind_text(s, base + 1, (const char *)c->qb + r->id_off, (int)r->id_len, SQLITE_STATIC) ||
         sqlite3_bind_int64(s, base + 2, r->cid) || sqlite3_bind_text(s, base + 3, r->type, -1, SQLITE_STATIC) ||
@@ -67,85 +252,120 @@ static int bind_row(ictx *c, sqlite3_stmt *s, int base, const qrow *r) {
     return 0;
 }
 
-/* Inserts k queued events from q in one statement. The ids ignored as duplicates are
- * not known one by one, but the rows inserted have consecutive seqs, so the latest
- * time accepted is read back from them. */
-static int insert_rows(ictx *c, const qrow *q, uint32_t k) {
-    int lg = 0;
-    while ((1u << lg) < k) lg++;
-    sqlite3_stmt **sp = &c->multi[lg];
-    if (!*sp) {
-        char sql[96 + QROWS * 12];
-        size_t n = (size_t)sprintf(sql, "INSERT OR IGNORE INTO events(id, cid, type, at, payload) VALUES ");
-        for (uint32_t i = 0; i < k; i++) n += (size_t)sprintf(sql + n, "%s(?,?,?,?,?)", i ? "," : "");
-        if (sqlite3_prepare_v3(c->st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, sp, NULL) != SQLITE_OK) return db_fail(c);
+/* The consequences of a record's insert: its new contact kept or dropped, its keys. */
+static int settle(ictx *c, const qrow *r, bool accepted) {
+    if (!accepted) {
+        c->stats->duplicates++;
+        return r->fresh ? drop_contact(c, r->cid) : 0;
     }
-    for (uint32_t i = 0; i < k; i++)
-        if (bind_row(c, *sp, (int)i * 5, &q[i])) return -1;
-    int st = sqlite3_step(*sp);
-    sqlite3_reset(*sp);
+    c->stats->accepted++;
+    saw_at(c, r->at);
+    if (r->fresh && keep_contact(c, (const char *)c->qb + r->con_off, r->con_len, r->cid)) return -1;
+    return add_keys(c, r);
+}
+
+/* Inserts one record alone, its contact resolved now (r->cid is set here). */
+static int insert_alone(ictx *c, qrow *r) {
+    if (cid_of(c, (const char *)c->qb + r->con_off, r->con_len, &r->cid, &r->fresh)) return -1;
+    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_EVENT_ADD);
+    if (!q || bind_row(c, q, 0, r)) return db_fail(c);
+    int st = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (st != SQLITE_DONE) return db_fail(c);
+    return settle(c, r, sqlite3_changes(c->st->db) > 0);
+}
+
+/* Inserts the queued records in input order, in one statement. Whether a record is a
+ * duplicate depends only on its id (repeats inside the queue were counted already),
+ * but the statement says only how many it inserted: all, none, or some. With some, the
+ * rows inserted have consecutive seqs and the latest time accepted is read back from
+ * them; but if the queue holds records with consequences (a new contact, kept only if
+ * its record is accepted; keys), the statement is taken back (its rows have the highest
+ * seqs, its new contacts the highest cids) and the records are inserted one at a time,
+ * each with its own answer (rare: a file overlapping what the store holds). */
+static int qflush(ictx *c) {
+    uint32_t n = c->nq;
+    if (!n) return 0;
+    if (resolve_queue(c, n)) return -1;
+    sqlite3_stmt *s =
+        multi_insert(c, &c->multi[n], "INSERT OR IGNORE INTO events(id, cid, type, at, payload) VALUES", 5, n);
+    if (!s) return -1;
+    for (uint32_t i = 0; i < n; i++)
+        if (bind_row(c, s, (int)i * 5, &c->q[i])) return -1;
+    int st = sqlite3_step(s);
+    sqlite3_reset(s);
     if (st != SQLITE_DONE) return db_fail(c);
     uint32_t added = (uint32_t)sqlite3_changes(c->st->db);
-    c->stats->accepted += added;
-    c->stats->duplicates += k - added;
-    if (added == k) {
-        for (uint32_t i = 0; i < k; i++) saw_at(c, q[i].at);
-    } else if (added > 0) {
+    int64_t first_fresh = INT64_MAX, last = sqlite3_last_insert_rowid(c->st->db);
+    bool effects = false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (c->q[i].fresh && c->q[i].cid < first_fresh) first_fresh = c->q[i].cid;
+        if (c->q[i].fresh || c->q[i].keys_len) effects = true;
+    }
+    c->nq = 0; /* the rows stay readable in c->q and c->qb until the end */
+    int rc = 0;
+    if (added == n) {
+        for (uint32_t i = 0; i < n && rc == 0; i++) rc = settle(c, &c->q[i], true);
+    } else if (added == 0) {
+        c->stats->duplicates += n;
+        rc = drop_fresh(c, first_fresh);
+    } else if (effects) {
+        rc = delete_from(c, &c->del_events, "DELETE FROM events WHERE seq > ?1", last - added);
+        if (rc == 0) rc = drop_fresh(c, first_fresh);
+        for (uint32_t i = 0; i < n && rc == 0; i++) rc = insert_alone(c, &c->q[i]);
+    } else {
+        c->stats->accepted += added;
+        c->stats->duplicates += n - added;
         if (!c->maxat &&
             sqlite3_prepare_v2(c->st->db, "SELECT max(at) FROM events WHERE seq > ?1", -1, &c->maxat, NULL) != SQLITE_OK)
             return db_fail(c);
         sqlite3_reset(c->maxat);
-        sqlite3_bind_int64(c->maxat, 1, sqlite3_last_insert_rowid(c->st->db) - added);
+        sqlite3_bind_int64(c->maxat, 1, last - added);
         st = sqlite3_step(c->maxat);
         if (st == SQLITE_ROW) saw_at(c, sqlite3_column_int64(c->maxat, 0));
         sqlite3_reset(c->maxat);
         if (st != SQLITE_ROW) return db_fail(c);
     }
-    return 0;
-}
-
-/* Inserts the queued events in input order, in statements of QROWS, QROWS/2, ... 1 rows. */
-static int qflush(ictx *c) {
-    uint32_t n = c->nq, i = 0;
-    c->nq = 0;
     c->qlen = 0;
-    for (uint32_t k = QROWS; k > 0; k /= 2)
-        while (n - i >= k) {
-            if (insert_rows(c, c->q + i, k)) return -1;
-            i += k;
-        }
-    return 0;
+    return rc;
 }
 
-/* Queues an event; a repeat of a queued id is a duplicate right away. */
-static int enqueue(ictx *c, const vt_inrec *r, int64_t cid, const uint8_t *pay, size_t plen) {
-    for (uint32_t i = 0; i < c->nq; i++)
-        if (c->q[i].id_len == r->id_len && memcmp(c->qb + c->q[i].id_off, r->id, r->id_len) == 0) {
-            c->stats->duplicates++;
-            return 0;
-        }
-    size_t need = c->qlen + r->id_len + plen;
-    if (need > c->qcap) {
-        size_t cap = c->qcap ? c->qcap : 4096;
-        while (cap < need) cap *= 2;
-        uint8_t *b = vt_realloc(c->qb, cap);
-        if (!b) return db_fail(c);
-        c->qb = b;
-        c->qcap = cap;
-    }
-    qrow *q = &c->q[c->nq++];
-    q->id_off = c->qlen;
-    q->id_len = r->id_len;
-    memcpy(c->qb + c->qlen, r->id, r->id_len);
-    c->qlen += r->id_len;
-    q->pay_off = c->qlen;
-    q->pay_len = plen;
-    if (plen) memcpy(c->qb + c->qlen, pay, plen);
-    c->qlen += plen;
-    q->cid = cid;
+/* Appends a (field, length, value) key entry to c->qb (room reserved by the caller). */
+static void put_key(ictx *c, uint32_t field, const char *v, size_t len) {
+    uint32_t l = (uint32_t)len;
+    memcpy(c->qb + c->qlen, &field, 4);
+    memcpy(c->qb + c->qlen + 4, &l, 4);
+    memcpy(c->qb + c->qlen + 8, v, len);
+    c->qlen += 8 + len;
+}
+
+/* Copies a record into the queue's next row (not yet counted in c->nq): its id,
+ * payload (in c->buf), contact id and the keys it registers. */
+static qrow *stage(ictx *c, const vt_inrec *r, const char *con, size_t conl, size_t plen) {
+    const vt_value *v = r->values;
+    bool named = r->key_field >= 0 && !r->contact; /* the key naming the contact, then a contact record's */
+    size_t keys = named ? 8 + r->key_len : 0;
+    if (r->type == VT_INPUT_CONTACT)
+        for (uint32_t i = 0; i < r->nvalues; i++)
+            if (c->s->contact_fields[i].key && v[i].type == VT_V_TEXT) keys += 8 + v[i].u.s.len;
+    if (reserve(c, &c->qb, &c->qcap, c->qlen + r->id_len + plen + conl + keys)) return NULL;
+    qrow *q = &c->q[c->nq];
+    uint8_t *b = c->qb;
+    q->id_off = c->qlen, q->id_len = (uint32_t)r->id_len;
+    memcpy(b + c->qlen, r->id, r->id_len), c->qlen += r->id_len;
+    q->pay_off = c->qlen, q->pay_len = (uint32_t)plen;
+    if (plen) memcpy(b + c->qlen, c->buf, plen), c->qlen += plen;
+    q->con_off = c->qlen, q->con_len = (uint32_t)conl;
+    memcpy(b + c->qlen, con, conl), c->qlen += conl;
+    q->keys_off = c->qlen, q->keys_len = (uint32_t)keys;
+    if (named) put_key(c, (uint32_t)r->key_field, r->key, r->key_len);
+    if (r->type == VT_INPUT_CONTACT)
+        for (uint32_t i = 0; i < r->nvalues; i++)
+            if (c->s->contact_fields[i].key && v[i].type == VT_V_TEXT) put_key(c, i, v[i].u.s.p, v[i].u.s.len);
     q->at = r->at;
     q->type = r->type_name;
-    return c->nq == QROWS ? qflush(c) : 0;
+    q->fresh = false;
+    return q;
 }
 
 /* At each transaction's start: the store's contacts are all cached when it had none at
@@ -153,7 +373,7 @@ static int enqueue(ictx *c, const vt_inrec *r, int64_t cid, const uint8_t *pay, 
  * higher than ours). Saves one look-up per new contact on a fresh store. */
 static int note_contacts(ictx *c) {
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(c->st->db, "SELECT coalesce(max(cid), 0) FROM contacts", -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(c->st->db, "SELECT coalesce(max(cid), 0) FROM contact_ids", -1, &q, NULL) != SQLITE_OK)
         return db_fail(c);
     int rc = sqlite3_step(q);
     int64_t top = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
@@ -166,7 +386,7 @@ static int note_contacts(ictx *c) {
 }
 
 static int flush(ictx *c, bool reopen) {
-    if (qflush(c)) return -1;
+    if (qflush(c) || kflush(c)) return -1;
     if (c->have_max) {
         int64_t old;
         int got = vt_store_meta_get(c->st, "max_at", &old);
@@ -193,14 +413,10 @@ static int bump(ictx *c, const char *file) {
     return 0;
 }
 
-/* The contact a record belongs to: its id, or the owner of the key it names (a key
- * seen for the first time names a new contact whose id is the key's value). */
-static int resolve(ictx *c, const vt_inrec *r, const char **id, size_t *len) {
-    if (r->contact) {
-        *id = r->contact;
-        *len = r->contact_len;
-        return 0;
-    }
+/* The owner of the key a record names (a key seen for the first time names a new
+ * contact whose id is the key's value), copied to c->buf + off. */
+static int resolve_key(ictx *c, const vt_inrec *r, size_t off, const char **id, size_t *len) {
+    if (qflush(c) || kflush(c)) return -1; /* the keys queued so far are read here */
     const char *field = c->s->contact_fields[r->key_field].name;
     sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_KEY_GET);
     if (!q) return db_fail(c);
@@ -208,16 +424,10 @@ static int resolve(ictx *c, const vt_inrec *r, const char **id, size_t *len) {
     sqlite3_bind_text(q, 2, r->key, (int)r->key_len, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
-        /* copy: the statement is reset by the next use */
         size_t n = (size_t)sqlite3_column_bytes(q, 0);
-        if (n + 1 > c->cap) {
-            uint8_t *b = vt_realloc(c->buf, n + 256);
-            if (!b) return db_fail(c);
-            c->buf = b;
-            c->cap = n + 256;
-        }
-        memcpy(c->buf, sqlite3_column_text(q, 0), n);
-        *id = (const char *)c->buf;
+        if (reserve(c, &c->buf, &c->cap, off + n + 1)) return sqlite3_reset(q), -1;
+        memcpy(c->buf + off, sqlite3_column_text(q, 0), n);
+        *id = (const char *)c->buf + off;
         *len = n;
         sqlite3_reset(q);
         return 0;
@@ -229,134 +439,34 @@ static int resolve(ictx *c, const vt_inrec *r, const char **id, size_t *len) {
     return 0;
 }
 
-static int add_key(ictx *c, const char *field, const char *v, size_t vl, const char *id, size_t idl) {
-    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_KEY_ADD);
-    if (!q) return db_fail(c);
-    sqlite3_bind_text(q, 1, field, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, v, (int)vl, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, id, (int)idl, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : db_fail(c);
-}
-
-/* The contact's integer id (its processing order): known, stored, or new. A new
- * contact is added with *fresh set, and is kept only if its record is not a duplicate
- * (keep_contact or drop_contact, once the record's insert says), as simulate does. */
-static int cid_of(ictx *c, const char *id, size_t idl, int64_t *cid, bool *fresh) {
-    *fresh = false;
-    int64_t v = vt_strmap_get(&c->cids, id, idl);
-    if (v >= 0) {
-        *cid = v;
-        return 0;
-    }
-    sqlite3_stmt *q;
-    int rc = SQLITE_DONE;
-    if (!c->all_cached) {
-        q = vt_store_stmt(c->st, VT_SQL_CONTACT_CID);
-        if (!q) return db_fail(c);
-        sqlite3_bind_text(q, 1, id, (int)idl, SQLITE_STATIC);
-        rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW) *cid = sqlite3_column_int64(q, 0);
-        sqlite3_reset(q);
-    }
-    if (rc != SQLITE_ROW) {
-        if (rc != SQLITE_DONE) return db_fail(c);
-        if (qflush(c)) return -1; /* the record goes in now, after the queued ones */
-        q = vt_store_stmt(c->st, VT_SQL_CONTACT_ADD);
-        if (!q) return db_fail(c);
-        sqlite3_bind_text(q, 1, id, (int)idl, SQLITE_STATIC);
-        rc = sqlite3_step(q);
-        sqlite3_reset(q);
-        if (rc != SQLITE_DONE) return db_fail(c);
-        *cid = sqlite3_last_insert_rowid(c->st->db);
-        *fresh = true;
-        return 0;
-    }
-    if (*cid > UINT32_MAX || vt_strmap_put(&c->cids, id, idl, (uint32_t)*cid, NULL, NULL) < 0) return db_fail(c);
-    return 0;
-}
-
-static int keep_contact(ictx *c, const char *id, size_t idl, int64_t cid) {
-    c->last_cid = cid;
-    if (cid > UINT32_MAX || vt_strmap_put(&c->cids, id, idl, (uint32_t)cid, NULL, NULL) < 0) return db_fail(c);
-    return 0;
-}
-
-/* The new contact's record was a duplicate: no contact for it. It had the highest cid,
- * so the next contact gets the same one (a rowid table numbers max + 1). */
-static int drop_contact(ictx *c, int64_t cid) {
-    if (!c->drop && sqlite3_prepare_v2(c->st->db, "DELETE FROM contacts WHERE cid = ?1", -1, &c->drop, NULL) != SQLITE_OK)
-        return db_fail(c);
-    sqlite3_reset(c->drop);
-    sqlite3_bind_int64(c->drop, 1, cid);
-    int rc = sqlite3_step(c->drop);
-    sqlite3_reset(c->drop);
-    return rc == SQLITE_DONE ? 0 : db_fail(c);
-}
-
+/* A record: queued with its contact's cid when it names the contact by id (a repeat of
+ * a queued id is a duplicate at once); inserted alone, after the queue, when it names a
+ * key (the key's owner is read from the store). */
 static int on_record(void *ud, const vt_inrec *r, const char *file, uint64_t line) {
     (void)line;
     ictx *c = ud;
-    const char *id;
-    size_t idl;
-    if (resolve(c, r, &id, &idl)) return -1;
-    int64_t cid;
-    bool fresh;
-    if (cid_of(c, id, idl, &cid, &fresh)) return -1;
-    /* The resolved id may live in c->buf, which the payload reuses: keep a copy. */
-    char idcopy[256];
-    char *idbuf = idl < sizeof idcopy ? idcopy : vt_malloc(idl + 1);
-    if (!idbuf) return db_fail(c);
-    memcpy(idbuf, id, idl);
     const vt_schema_field *fs = r->type == VT_INPUT_CONTACT ? c->s->contact_fields : c->s->events[r->type].fields;
     long plen = vt_payload_encode(c->s, fs, r->nvalues, r->values, &c->buf, &c->cap);
-    int rc = -1;
-    if (plen < 0) {
-        db_fail(c);
-        goto out;
+    if (plen < 0) return db_fail(c);
+    for (uint32_t i = 0; i < c->nq; i++)
+        if (c->q[i].id_len == r->id_len && memcmp(c->qb + c->q[i].id_off, r->id, r->id_len) == 0) {
+            c->stats->duplicates++;
+            return bump(c, file);
+        }
+    if (!r->contact) {
+        const char *id;
+        size_t idl;
+        if (resolve_key(c, r, (size_t)plen, &id, &idl)) return -1;
+        qrow *q = stage(c, r, id, idl, (size_t)plen);
+        if (!q || insert_alone(c, q)) return -1;
+        c->qlen = 0;
+        return bump(c, file);
     }
-    if (r->contact && r->type != VT_INPUT_CONTACT && !fresh) { /* no keys to register: queue it */
-        if (enqueue(c, r, cid, c->buf, (size_t)plen) == 0) rc = bump(c, file);
-        goto out;
-    }
-    if (qflush(c)) goto out; /* keep seqs in input order */
-    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_EVENT_ADD);
-    if (!q) {
-        db_fail(c);
-        goto out;
-    }
-    sqlite3_bind_text(q, 1, r->id, (int)r->id_len, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, cid);
-    sqlite3_bind_text(q, 3, r->type_name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 4, r->at);
-    sqlite3_bind_blob(q, 5, c->buf, (int)plen, SQLITE_STATIC);
-    int st = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (st != SQLITE_DONE) {
-        db_fail(c);
-        goto out;
-    }
-    if (sqlite3_changes(c->st->db) == 0) {
-        c->stats->duplicates++;
-        if (fresh && drop_contact(c, cid)) goto out;
-    } else {
-        if (fresh && keep_contact(c, idbuf, idl, cid)) goto out;
-        c->stats->accepted++;
-        saw_at(c, r->at);
-        if (r->key_field >= 0 && !r->contact &&
-            add_key(c, c->s->contact_fields[r->key_field].name, r->key, r->key_len, idbuf, idl))
-            goto out;
-        if (r->type == VT_INPUT_CONTACT)
-            for (uint32_t i = 0; i < r->nvalues; i++)
-                if (c->s->contact_fields[i].key && r->values[i].type == VT_V_TEXT &&
-                    add_key(c, c->s->contact_fields[i].name, r->values[i].u.s.p, r->values[i].u.s.len, idbuf, idl))
-                    goto out;
-    }
-    rc = bump(c, file);
-out:
-    if (idbuf != idcopy) vt_free(idbuf);
-    return rc;
+    if (c->cids.cap) /* its slot, for resolve_queue (as simulate.c does for its maps) */
+        __builtin_prefetch(&c->cids.slots[vt_strmap_hash(r->contact, r->contact_len) & (c->cids.cap - 1)]);
+    if (!stage(c, r, r->contact, r->contact_len, (size_t)plen)) return -1;
+    if (++c->nq == QROWS && qflush(c)) return -1;
+    return bump(c, file);
 }
 
 static int on_reject(void *ud, const char *file, uint64_t line, const char *why, const char *text, size_t len) {
@@ -414,10 +524,10 @@ int vt_store_ingest(vt_store *st, const vt_program *p, const char *const *paths,
     vt_ingest_free(x);
     vt_free(c.buf);
     vt_strmap_free(&c.cids);
-    sqlite3_finalize(c.drop);
-    for (int i = 0; i <= QLOG; i++) sqlite3_finalize(c.multi[i]);
+    sqlite3_finalize(c.drop), sqlite3_finalize(c.del_events), sqlite3_finalize(c.del_contacts);
+    for (int i = 0; i <= QROWS; i++) sqlite3_finalize(c.multi[i]), sqlite3_finalize(c.kmulti[i]);
     sqlite3_finalize(c.maxat);
-    vt_free(c.qb);
+    vt_free(c.qb), vt_free(c.kb);
     if (rc) {
         if (error) *error = c.err ? c.err : vt_strdup("ingest failed");
         else vt_free(c.err);

@@ -23,12 +23,13 @@ typedef struct slot {
 } slot;
 
 #define QROWS 16 /* outbox or audit rows per INSERT */
+#define IDS_SPAN 256 /* contacts whose ids a first run reads with one statement */
 #define QCOLS 14 /* columns of a queued row at most (the outbox's) */
 
 typedef struct qcell {
     int64_t i;
     size_t off, len;
-    int kind; /* 0 NULL, 1 integer, 2 text at off in rowq.b */
+    int kind; /* 0 NULL, 1 integer, 2 text at off in rowq.b, 3 blob there */
 } qcell;
 
 typedef struct rowq {
@@ -57,8 +58,14 @@ typedef struct rctx {
     /* the current contact's inputs, sorted */
     vt_run_in *ins;
     size_t nins, ins_cap;
-    rowq outq, audq;
-    int64_t next_out; /* the next outbox row's seq */
+    rowq outq, audq, stq; /* outbox, audit and contact_states rows */
+    int64_t next_out;  /* the next outbox row's seq */
+    int64_t state_top; /* the highest cid with a state at the transaction's start */
+    /* ids of contacts ids_lo .. ids_lo + ids_n - 1, read as one range (read_ids) */
+    int64_t ids_lo, ids_n;
+    uint32_t *ids_off; /* per cid - ids_lo: offset in ids_b, or UINT32_MAX when absent */
+    char *ids_b;
+    size_t ids_nb, ids_cap;
 } rctx;
 
 static int failf(rctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -99,18 +106,17 @@ static void q_int(rowq *q, int64_t v) {
     x->kind = 1;
     x->i = v;
 }
-static int q_text(rctx *c, rowq *q, const char *s) {
-    if (!s) return q_null(q), 0;
-    size_t n = strlen(s);
+static int q_bytes(rctx *c, rowq *q, const void *s, size_t n, int kind) {
     if (rowq_grow(c, q, n)) return -1;
     qcell *x = rowq_cell(q);
-    x->kind = 2;
+    x->kind = kind;
     x->off = q->nb;
     x->len = n;
     memcpy(q->b + q->nb, s, n);
     q->nb += n;
     return 0;
 }
+static int q_text(rctx *c, rowq *q, const char *s) { return s ? q_bytes(c, q, s, strlen(s), 2) : (q_null(q), 0); }
 
 /* Inserts k queued rows from row `first` in one statement. */
 static int rowq_insert(rctx *c, rowq *q, int first, int k) {
@@ -142,6 +148,7 @@ static int rowq_insert(rctx *c, rowq *q, int first, int k) {
             int at = r * q->ncols + i + 1;
             if (x->kind == 1) sqlite3_bind_int64(s, at, x->i);
             else if (x->kind == 2) sqlite3_bind_text(s, at, (const char *)q->b + x->off, (int)x->len, SQLITE_STATIC);
+            else if (x->kind == 3) sqlite3_bind_blob(s, at, q->b + x->off, (int)x->len, SQLITE_STATIC);
         }
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
@@ -167,22 +174,32 @@ static int rowq_end(rctx *c, rowq *q) {
     return ++q->n == QROWS ? rowq_flush(c, q) : 0;
 }
 
-static int flush_rows(rctx *c) { return rowq_flush(c, &c->outq) || rowq_flush(c, &c->audq) ? -1 : 0; }
+static int flush_rows(rctx *c) {
+    return rowq_flush(c, &c->stq) || rowq_flush(c, &c->outq) || rowq_flush(c, &c->audq) ? -1 : 0;
+}
 
-/* The next outbox seq, at each transaction's start. */
-static int note_outbox(rctx *c) {
-    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_OUTBOX_MAX);
+/* The first column of a one-row statement's result. */
+static int one_int(rctx *c, vt_stmt_id id, int64_t *v) {
+    sqlite3_stmt *q = vt_store_stmt(c->st, id);
     if (!q) return db_fail(c);
     if (sqlite3_step(q) != SQLITE_ROW) {
         sqlite3_reset(q);
         return db_fail(c);
     }
-    c->next_out = sqlite3_column_int64(q, 0) + 1;
+    *v = sqlite3_column_int64(q, 0);
     sqlite3_reset(q);
     return 0;
 }
 
-static int begin(rctx *c) { return vt_store_begin(c->st) ? db_fail(c) : note_outbox(c); }
+/* At each transaction's start: the next outbox seq, and the highest cid with a state
+ * (a contact above it has none: a first run reads only its id). */
+static int begin(rctx *c) {
+    if (vt_store_begin(c->st) || one_int(c, VT_SQL_OUTBOX_MAX, &c->next_out) ||
+        one_int(c, VT_SQL_STATE_TOP, &c->state_top))
+        return db_fail(c);
+    c->next_out++;
+    return 0;
+}
 static int commit(rctx *c) { return flush_rows(c) || vt_store_commit(c->st) ? db_fail(c) : 0; }
 
 static int audit_row(rctx *c, const vt_audit *a, int64_t d) {
@@ -232,41 +249,46 @@ static int on_audit(void *ud, const vt_audit *a) {
 
 /* Applies the contact's inputs (c->ins, sorted) and writes its state back. */
 static int process(rctx *c, int64_t cid, int64_t until) {
-    sqlite3_stmt *g = vt_store_stmt(c->st, VT_SQL_CONTACT_GET);
-    if (!g) return db_fail(c);
-    sqlite3_bind_int64(g, 1, cid);
-    int rc = sqlite3_step(g);
-    if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? failf(c, "contact #%lld is missing from the store", (long long)cid)
-                                                   : db_fail(c);
     const uint8_t *blob = NULL;
     size_t blen = 0;
     int64_t clock = INT64_MIN;
-    if (sqlite3_column_type(g, 1) != SQLITE_NULL) {
-        clock = sqlite3_column_type(g, 0) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(g, 0);
-        blob = sqlite3_column_blob(g, 1);
-        blen = (size_t)sqlite3_column_bytes(g, 1);
-        if (!blob) blob = (const uint8_t *)"";
+    const char *id = NULL;
+    sqlite3_stmt *g = NULL;
+    bool stated = cid <= c->state_top;
+    if (!stated && cid >= c->ids_lo && cid - c->ids_lo < c->ids_n && c->ids_off[cid - c->ids_lo] != UINT32_MAX)
+        id = c->ids_b + c->ids_off[cid - c->ids_lo];
+    if (!id) {
+        g = vt_store_stmt(c->st, stated ? VT_SQL_CONTACT_GET : VT_SQL_CONTACT_ID);
+        if (!g) return db_fail(c);
+        sqlite3_bind_int64(g, 1, cid);
+        int rc = sqlite3_step(g);
+        if (rc != SQLITE_ROW)
+            return rc == SQLITE_DONE ? failf(c, "contact #%lld is missing from the store", (long long)cid) : db_fail(c);
+        if (stated && sqlite3_column_type(g, 1) != SQLITE_NULL) {
+            clock = sqlite3_column_type(g, 0) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(g, 0);
+            blob = sqlite3_column_blob(g, 1);
+            blen = (size_t)sqlite3_column_bytes(g, 1);
+            if (!blob) blob = (const uint8_t *)"";
+        }
+        id = (const char *)sqlite3_column_text(g, stated ? 2 : 0);
+        if (!id) return sqlite3_reset(g), db_fail(c);
     }
-    const char *id = (const char *)sqlite3_column_text(g, 2);
-    if (!id) return db_fail(c);
     /* The blob and id are read while the statement is live; restore and init copy them. */
     int pr = vt_runner_contact(c->r, id, blob, blen, &clock, c->ins, c->nins, until);
-    sqlite3_reset(g);
+    if (g) sqlite3_reset(g);
     if (pr) return c->err ? -1 : failf(c, "%s", vt_runner_error(c->r));
     const vt_contact *ct = vt_runner_state(c->r);
     c->nins = 0;
     if (!ct) return 0;
-    sqlite3_stmt *p = vt_store_stmt(c->st, VT_SQL_CONTACT_PUT);
-    if (!p) return db_fail(c);
+    /* The state joins the queue of rows committed with the batch (16 per INSERT). */
+    rowq *q = &c->stq;
     int64_t wake = vt_contact_next_wake(ct);
-    sqlite3_bind_int64(p, 1, cid);
-    sqlite3_bind_int64(p, 2, vt_contact_created_at(ct));
-    sqlite3_bind_int64(p, 3, clock);
-    if (wake != INT64_MAX) sqlite3_bind_int64(p, 4, wake);
-    sqlite3_bind_blob(p, 5, ct->data, (int)ct->len, SQLITE_STATIC);
-    rc = sqlite3_step(p);
-    sqlite3_reset(p);
-    return rc == SQLITE_DONE ? 0 : db_fail(c);
+    q_int(q, cid);
+    q_int(q, vt_contact_created_at(ct));
+    q_int(q, clock);
+    if (wake != INT64_MAX) q_int(q, wake);
+    else q_null(q);
+    return q_bytes(c, q, ct->data, ct->len, 3) || rowq_end(c, q) ? -1 : 0;
 }
 
 /* ---- the new inputs ----------------------------------------------------------------
@@ -288,8 +310,8 @@ static int grow_to(rctx *c, void **p, size_t *cap, size_t need, size_t elem) {
     return 0;
 }
 
-/* Copies the row the scan is on into c->sl and c->bytes. */
-static int add_slot(rctx *c, sqlite3_stmt *ev, int64_t cid) {
+/* Copies the row the scan is on (its cid and at read already) into c->sl and c->bytes. */
+static int add_slot(rctx *c, sqlite3_stmt *ev, int64_t cid, int64_t at) {
     const char *type = (const char *)sqlite3_column_text(ev, 2);
     size_t tl = (size_t)sqlite3_column_bytes(ev, 2);
     const char *id = (const char *)sqlite3_column_text(ev, 4);
@@ -304,7 +326,7 @@ static int add_slot(rctx *c, sqlite3_stmt *ev, int64_t cid) {
     s->cid = (uint32_t)cid;
     s->type = vt_runner_type(c->r, type, tl);
     s->seq = sqlite3_column_int64(ev, 1);
-    s->at = sqlite3_column_int64(ev, 3);
+    s->at = at;
     s->off = c->nbytes;
     s->id_len = (uint32_t)il;
     s->plen = (uint32_t)pl;
@@ -315,16 +337,16 @@ static int add_slot(rctx *c, sqlite3_stmt *ev, int64_t cid) {
     return 0;
 }
 
-/* Reads the new inputs of contacts from lo into c->sl (seq order) and groups them:
- * c->cnt[k] is the end of contact lo + k's inputs in c->order. 1 when there are more
- * than run_pass of them (nothing kept). */
-static int scan_all(rctx *c, sqlite3_stmt *ev, int64_t lo) {
+/* Reads the new inputs (at <= U) of contacts from lo into c->sl (seq order) and groups
+ * them: c->cnt[k] is the end of contact lo + k's inputs in c->order. 1 when there are
+ * more than run_pass of them (nothing kept). */
+static int scan_all(rctx *c, sqlite3_stmt *ev, int64_t lo, int64_t U) {
     c->ncnt = c->nsl = c->nbytes = 0;
-    sqlite3_bind_int64(ev, 4, lo);
     int rc;
     while ((rc = sqlite3_step(ev)) == SQLITE_ROW) {
-        int64_t cid = sqlite3_column_int64(ev, 0);
-        if (cid < lo || cid > UINT32_MAX) return sqlite3_reset(ev), failf(c, "the store's events table is corrupt");
+        int64_t cid = sqlite3_column_int64(ev, 0), at = sqlite3_column_int64(ev, 3);
+        if (cid < lo || at > U) continue;
+        if (cid > UINT32_MAX) return sqlite3_reset(ev), failf(c, "the store's events table is corrupt");
         if (c->nsl >= (size_t)c->st->run_pass) return sqlite3_reset(ev), 1;
         size_t k = (size_t)(cid - lo);
         if (k >= c->ncnt) {
@@ -332,7 +354,7 @@ static int scan_all(rctx *c, sqlite3_stmt *ev, int64_t lo) {
             memset(c->cnt + c->ncnt, 0, (k + 1 - c->ncnt) * sizeof *c->cnt);
             c->ncnt = k + 1;
         }
-        if (add_slot(c, ev, cid)) return sqlite3_reset(ev), -1;
+        if (add_slot(c, ev, cid, at)) return sqlite3_reset(ev), -1;
         c->cnt[k]++;
     }
     sqlite3_reset(ev);
@@ -345,6 +367,19 @@ static int scan_all(rctx *c, sqlite3_stmt *ev, int64_t lo) {
         sum += n;
     }
     for (size_t i = 0; i < c->nsl; i++) c->order[c->cnt[c->sl[i].cid - lo]++] = (uint32_t)i;
+    return 0;
+}
+
+/* Prepares the scan of new inputs: ?1 cursor, ?2 H, ?3 U, ?5 the previous run's until
+ * (those of them the statement has). ?4, the first contact, is bound by its reader. */
+static int prepare_scan(rctx *c, const char *sql, int64_t cursor, int64_t H, int64_t U, int64_t prev_until,
+                        sqlite3_stmt **ev) {
+    if (sqlite3_prepare_v2(c->st->db, sql, -1, ev, NULL) != SQLITE_OK) return db_fail(c);
+    int n = sqlite3_bind_parameter_count(*ev);
+    sqlite3_bind_int64(*ev, 1, cursor);
+    sqlite3_bind_int64(*ev, 2, H);
+    if (n >= 3) sqlite3_bind_int64(*ev, 3, U);
+    if (n >= 5) sqlite3_bind_int64(*ev, 5, prev_until);
     return 0;
 }
 
@@ -432,7 +467,42 @@ static int contact_done(rctx *c, walk *w, int64_t cid) {
     return 0;
 }
 
-/* Contacts from lo with inputs held by scan_all, or due, in cid order. */
+/* Reads the ids of contacts from `from` on, IDS_SPAN of them, into c->ids_*. */
+static int read_ids(rctx *c, int64_t from) {
+    if (!c->ids_off && !(c->ids_off = vt_malloc(IDS_SPAN * sizeof *c->ids_off))) return failf(c, "out of memory");
+    sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_CONTACT_IDS);
+    if (!q) return db_fail(c);
+    sqlite3_bind_int64(q, 1, from);
+    sqlite3_bind_int64(q, 2, from + IDS_SPAN - 1);
+    for (int i = 0; i < IDS_SPAN; i++) c->ids_off[i] = UINT32_MAX;
+    c->ids_lo = from, c->ids_n = 0, c->ids_nb = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t cid = sqlite3_column_int64(q, 0);
+        const char *id = (const char *)sqlite3_column_text(q, 1);
+        size_t n = (size_t)sqlite3_column_bytes(q, 1);
+        if (!id || cid < from || cid - from >= IDS_SPAN) return sqlite3_reset(q), db_fail(c);
+        if (grow_to(c, (void **)&c->ids_b, &c->ids_cap, c->ids_nb + n + 1, 1)) return sqlite3_reset(q), -1;
+        c->ids_off[cid - from] = (uint32_t)c->ids_nb;
+        memcpy(c->ids_b + c->ids_nb, id, n + 1);
+        c->ids_nb += n + 1;
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) return db_fail(c);
+    c->ids_n = IDS_SPAN;
+    return 0;
+}
+
+/* Whether the contacts with inputs from index k on are dense enough (a quarter of the
+ * next IDS_SPAN cids) that reading their ids as one range beats a point read each. */
+static bool dense_from(const rctx *c, size_t k) {
+    size_t n = 0, end = k + IDS_SPAN < c->ncnt ? k + IDS_SPAN : c->ncnt;
+    for (size_t j = k; j < end; j++) n += c->cnt[j] != (j ? c->cnt[j - 1] : 0);
+    return n >= IDS_SPAN / 4;
+}
+
+/* Contacts from lo with inputs held by scan_all, or due, in cid order. A contact with
+ * no state yet needs only its id: a first run reads those a range at a time. */
 static int run_held(rctx *c, walk *w, int64_t lo) {
     size_t k = 0;
     for (;;) {
@@ -441,6 +511,9 @@ static int run_held(rctx *c, walk *w, int64_t lo) {
         int64_t cur = next_contact(w, ec);
         if (cur == INT64_MAX) return 0;
         c->nins = 0;
+        if (ec == cur && cur > c->state_top && (cur < c->ids_lo || cur - c->ids_lo >= c->ids_n) &&
+            dense_from(c, k) && read_ids(c, cur))
+            return -1;
         if (ec == cur) {
             uint32_t b = k ? c->cnt[k - 1] : 0;
             if (gather(c, c->order + b, c->cnt[k] - b)) return -1;
@@ -461,7 +534,7 @@ static int run_sorted(rctx *c, walk *w, sqlite3_stmt *ev, int64_t lo) {
         c->nsl = c->nbytes = 0;
         while (erc == SQLITE_ROW && sqlite3_column_int64(ev, 0) == cur) {
             if (cur > UINT32_MAX) return failf(c, "the store's events table is corrupt");
-            if (add_slot(c, ev, cur)) return -1;
+            if (add_slot(c, ev, cur, sqlite3_column_int64(ev, 3))) return -1;
             erc = sqlite3_step(ev);
         }
         c->nins = 0;
@@ -491,45 +564,35 @@ static int run_target(rctx *c, int64_t H, int64_t U, int64_t last) {
         return rc < 0 ? failf(c, "out of memory") : db_fail(c);
     }
     /* New inputs; older ones left after the previous run's `until` join them when this
-     * run goes further. Without them, H - cursor bounds how many there are. */
+     * run goes further. Without them, H - cursor bounds how many there are. A held run
+     * reads the rowid range alone and checks `at` and `cid` in C (scan_all): SQL's
+     * per-row comparisons cost more than the test on values it reads anyway. */
+    const char *range =
+        deferred > 0 ? "((seq > ?1 AND seq <= ?2) OR (seq <= ?1 AND at > ?5))" : "seq > ?1 AND seq <= ?2";
     char sql[512];
-    snprintf(sql, sizeof sql, "SELECT cid, seq, type, at, id, payload FROM events WHERE %s AND at <= ?3 AND cid >= ?4",
-             deferred > 0 ? "((seq > ?1 AND seq <= ?2) OR (seq <= ?1 AND at > ?5))" : "seq > ?1 AND seq <= ?2");
     bool held = deferred > 0 || H - cursor <= c->st->run_pass;
-    if (!held) strcat(sql, " ORDER BY cid, at, seq");
-    sqlite3_stmt *ev;
-    if (sqlite3_prepare_v2(c->st->db, sql, -1, &ev, NULL) != SQLITE_OK) {
-        vt_free(w.due.v);
-        return db_fail(c);
-    }
-    sqlite3_bind_int64(ev, 1, cursor);
-    sqlite3_bind_int64(ev, 2, H);
-    sqlite3_bind_int64(ev, 3, U);
-    if (deferred > 0) sqlite3_bind_int64(ev, 5, prev_until);
-
+    sqlite3_stmt *ev = NULL;
     int result = begin(c);
     if (result == 0 && held && deferred == 0 && /* H - cursor bounds them: size the arrays once */
         (grow_to(c, (void **)&c->sl, &c->sl_cap, (size_t)(H - cursor) + 1, sizeof *c->sl) ||
          grow_to(c, (void **)&c->order, &c->order_cap, (size_t)(H - cursor) + 1, sizeof *c->order)))
         result = -1;
     if (result == 0 && held) {
-        rc = scan_all(c, ev, last + 1);
+        snprintf(sql, sizeof sql, "SELECT cid, seq, type, at, id, payload FROM events WHERE %s", range);
+        result = prepare_scan(c, sql, cursor, H, U, prev_until, &ev);
+        rc = result ? -1 : scan_all(c, ev, last + 1, U);
         if (rc == 0) result = run_held(c, &w, last + 1);
         else if (rc < 0) result = -1;
-        else { /* more than run_pass: let SQLite sort them */
-            held = false;
-            sqlite3_finalize(ev);
-            strcat(sql, " ORDER BY cid, at, seq");
-            if (sqlite3_prepare_v2(c->st->db, sql, -1, &ev, NULL) != SQLITE_OK) {
-                ev = NULL;
-                result = db_fail(c);
-            } else {
-                sqlite3_bind_int64(ev, 1, cursor);
-                sqlite3_bind_int64(ev, 2, H);
-                sqlite3_bind_int64(ev, 3, U);
-                sqlite3_bind_int64(ev, 5, prev_until);
-            }
-        }
+        else held = false; /* more than run_pass: let SQLite sort them */
+        sqlite3_finalize(ev);
+        ev = NULL;
+    }
+    if (result == 0 && !held) {
+        snprintf(sql, sizeof sql,
+                 "SELECT cid, seq, type, at, id, payload FROM events WHERE %s AND at <= ?3 AND cid >= ?4 "
+                 "ORDER BY cid, at, seq",
+                 range);
+        result = prepare_scan(c, sql, cursor, H, U, prev_until, &ev);
     }
     if (result == 0 && !held) result = run_sorted(c, &w, ev, last + 1);
     sqlite3_finalize(ev);
@@ -552,8 +615,10 @@ static void add_stats(vt_run_stats *stats, vt_runner *r) {
 
 static void rctx_free(rctx *c) {
     vt_free(c->sl), vt_free(c->bytes), vt_free(c->cnt), vt_free(c->order), vt_free(c->ins);
-    for (int i = 0; i < 5; i++) sqlite3_finalize(c->outq.st[i]), sqlite3_finalize(c->audq.st[i]);
-    vt_free(c->outq.b), vt_free(c->audq.b);
+    vt_free(c->ids_off), vt_free(c->ids_b);
+    for (int i = 0; i < 5; i++)
+        sqlite3_finalize(c->outq.st[i]), sqlite3_finalize(c->audq.st[i]), sqlite3_finalize(c->stq.st[i]);
+    vt_free(c->outq.b), vt_free(c->audq.b), vt_free(c->stq.b);
 }
 
 int vt_store_run(vt_store *st, const vt_program *p, int64_t until, vt_run_stats *stats, int64_t *until_used,
@@ -563,6 +628,9 @@ int vt_store_run(vt_store *st, const vt_program *p, int64_t until, vt_run_stats 
                             "workflow, step, status, reason) VALUES",
                     .ncols = QCOLS};
     c.audq = (rowq){.head = "INSERT INTO audit(contact, at, kind, a, b, c, d, cause, late, flow) VALUES", .ncols = 10};
+    /* A first run appends each state (cid order); a later one replaces it in place. */
+    c.stq = (rowq){.head = "INSERT OR REPLACE INTO contact_states(cid, created_at, clock, next_wake, state) VALUES",
+                   .ncols = 5};
     vt_run_sink sink = {&c, on_row, on_audit};
     c.r = vt_runner_new(p, &sink, error);
     if (!c.r) return -1;
