@@ -69,7 +69,8 @@ vt_store *vt_store_open(const char *path, bool create, char **error) {
      * rather than given tables it does not have. */
     int64_t version = 0;
     if (vt_store_exec(st, "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                          "PRAGMA cache_size=-65536; PRAGMA temp_store=FILE; PRAGMA secure_delete=OFF;") ||
+                          "PRAGMA temp_store=FILE; PRAGMA secure_delete=OFF;") ||
+        vt_store_cache_kb(st, VT_STORE_CACHE_KB) ||
         vt_store_exec(st, "BEGIN IMMEDIATE") || vt_store_exec(st, meta_sql) ||
         vt_store_meta_get(st, "schema_version", &version) < 0 ||
         (version == 0 &&
@@ -126,6 +127,11 @@ sqlite3_stmt *vt_store_stmt(vt_store *st, vt_stmt_id id) {
 const char *vt_store_error(const vt_store *st) { return sqlite3_errmsg(st->db); }
 
 int vt_store_exec(vt_store *st, const char *sql) { return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1; }
+int vt_store_cache_kb(vt_store *st, int kb) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", kb);
+    return vt_store_exec(st, sql);
+}
 int vt_store_begin(vt_store *st) { return vt_store_exec(st, "BEGIN IMMEDIATE"); }
 int vt_store_commit(vt_store *st) { return vt_store_exec(st, "COMMIT"); }
 void vt_store_rollback(vt_store *st) {

@@ -17,7 +17,7 @@
     S(META_DEL, "DELETE FROM meta WHERE key = ?1") \
     S(EVENT_ADD, "INSERT OR IGNORE INTO events(id, cid, type, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)") \
     S(CONTACT_CID, "SELECT cid FROM contact_ids WHERE id = ?1") \
-    S(CONTACT_ADD, "INSERT INTO contact_ids(id) VALUES (?1)") \
+    S(CONTACT_ADD, "INSERT INTO contact_ids(cid, id) VALUES (?1, ?2)") \
     S(KEY_GET, "SELECT contact FROM contact_keys WHERE field = ?1 AND value = ?2") \
     S(KEY_ADD, "INSERT OR IGNORE INTO contact_keys(field, value, contact) VALUES (?1, ?2, ?3)") \
     S(REJECT_ADD, "INSERT INTO rejected(file, line, reason, text) VALUES (?1, ?2, ?3, ?4)") \
@@ -50,6 +50,12 @@ typedef struct vt_store {
     int64_t run_pass;       /* new inputs a `run` holds in memory at once (default VT_RUN_PASS) */
 } vt_store;
 
+/* SQLite's page cache, in KB: ingest's transactions touch most of the id index; a run
+ * reads the events once and writes states in cid order, so a smaller cache does (and
+ * it is memory the process would otherwise fill, page by page, for nothing). */
+#define VT_STORE_CACHE_KB 65536
+#define VT_STORE_RUN_CACHE_KB 16384
+
 #define VT_RUN_BATCH 20000
 #define VT_RUN_PASS (1 << 20)
 
@@ -62,6 +68,8 @@ void vt_store_close(vt_store *st);
 sqlite3_stmt *vt_store_stmt(vt_store *st, vt_stmt_id id);
 const char *vt_store_error(const vt_store *st);
 int vt_store_exec(vt_store *st, const char *sql);
+/* Sets SQLite's page cache to kb kilobytes. */
+int vt_store_cache_kb(vt_store *st, int kb);
 int vt_store_begin(vt_store *st);
 int vt_store_commit(vt_store *st);
 void vt_store_rollback(vt_store *st);

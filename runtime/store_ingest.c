@@ -56,9 +56,10 @@ typedef struct ictx {
     size_t klen, kcap;
     sqlite3_stmt *kmulti[QROWS + 1];
     sqlite3_stmt *maxat;
+    sqlite3_stmt *cmulti[QROWS + 1]; /* INSERTs of 1 .. QROWS new contacts */
     bool all_cached;        /* every contact in the store is in cids: a miss is a new contact */
     bool checked;
-    int64_t last_cid;       /* the highest cid in the store when last checked or added */
+    int64_t top;            /* the highest cid in contact_ids: a new contact gets top + 1 */
 } ictx;
 
 static int db_fail(ictx *c) {
@@ -155,7 +156,6 @@ static int add_keys(ictx *c, const qrow *q) {
 /* ---- contacts ----------------------------------------------------------------------- */
 
 static int keep_contact(ictx *c, const char *id, size_t idl, int64_t cid) {
-    c->last_cid = cid;
     if (cid > UINT32_MAX || vt_strmap_put(&c->cids, id, idl, (uint32_t)cid, NULL, NULL) < 0) return db_fail(c);
     return 0;
 }
@@ -173,19 +173,24 @@ static int delete_from(ictx *c, sqlite3_stmt **sp, const char *sql, int64_t v) {
 /* The new contact's record was a duplicate: no contact for it. It had the highest cid,
  * so the next contact gets the same one (a rowid table numbers max + 1). */
 static int drop_contact(ictx *c, int64_t cid) {
+    c->top = cid - 1;
     return delete_from(c, &c->drop, "DELETE FROM contact_ids WHERE cid = ?1", cid);
 }
 
 /* Drops the queue's new contacts (they have the highest cids, from first_fresh). */
 static int drop_fresh(ictx *c, int64_t first_fresh) {
     if (first_fresh == INT64_MAX) return 0;
+    c->top = first_fresh - 1;
     return delete_from(c, &c->del_contacts, "DELETE FROM contact_ids WHERE cid >= ?1", first_fresh);
 }
 
 /* The cid of a contact not in c->cids: a new contact of a queued row before
- * `before`, a stored one, or a new one, added with *fresh set; a new contact is kept
- * only if its record is accepted (keep_contact), else dropped again, as simulate does. */
-static int cid_missing(ictx *c, const char *id, size_t idl, uint32_t before, int64_t *cid, bool *fresh) {
+ * `before`, a stored one, or a new one with *fresh set: the next after the highest
+ * (the number SQLite would give it), its contact_ids row added now or, when `later`,
+ * by the caller (add_fresh, several per statement). A new contact is kept only if its
+ * record is accepted (keep_contact), else dropped again, as simulate does. */
+static int cid_missing(ictx *c, const char *id, size_t idl, uint32_t before, bool later, int64_t *cid,
+                       bool *fresh) {
     *fresh = false;
     for (uint32_t i = 0; i < before; i++)
         if (c->q[i].fresh && c->q[i].con_len == idl && memcmp(c->qb + c->q[i].con_off, id, idl) == 0) {
@@ -204,30 +209,63 @@ static int cid_missing(ictx *c, const char *id, size_t idl, uint32_t before, int
     if (rc == SQLITE_ROW)
         return *cid > UINT32_MAX || vt_strmap_put(&c->cids, id, idl, (uint32_t)*cid, NULL, NULL) < 0 ? db_fail(c) : 0;
     if (rc != SQLITE_DONE) return db_fail(c);
+    *cid = ++c->top;
+    *fresh = true;
+    if (later) return 0;
     sqlite3_stmt *q = vt_store_stmt(c->st, VT_SQL_CONTACT_ADD);
     if (!q) return db_fail(c);
-    sqlite3_bind_text(q, 1, id, (int)idl, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 1, *cid);
+    sqlite3_bind_text(q, 2, id, (int)idl, SQLITE_STATIC);
     rc = sqlite3_step(q);
     sqlite3_reset(q);
-    if (rc != SQLITE_DONE) return db_fail(c);
-    *cid = sqlite3_last_insert_rowid(c->st->db);
-    *fresh = true;
-    return 0;
+    return rc == SQLITE_DONE ? 0 : db_fail(c);
 }
 
 /* The contact's integer id (its processing order), for a record inserted alone. */
 static int cid_of(ictx *c, const char *id, size_t idl, int64_t *cid, bool *fresh) {
     int64_t v = vt_strmap_get(&c->cids, id, idl);
-    if (v < 0) return cid_missing(c, id, idl, 0, cid, fresh);
+    if (v < 0) return cid_missing(c, id, idl, 0, false, cid, fresh);
     *cid = v;
     *fresh = false;
+    return 0;
+}
+
+/* The contact_ids rows of the queue's new contacts, in one statement (their cids
+ * ascend in queue order, as one-row INSERTs would have numbered them). OR IGNORE spares
+ * SQLite a statement journal (a multi-row INSERT that may fail half-way needs one, and
+ * it went to a temporary file: a write per statement); a row it would skip is an error,
+ * seen in the count. */
+static int add_fresh(ictx *c, uint32_t n) {
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) k += c->q[i].fresh;
+    if (!k) return 0;
+    sqlite3_stmt *s = multi_insert(c, &c->cmulti[k], "INSERT OR IGNORE INTO contact_ids(cid, id) VALUES", 2, k);
+    if (!s) return -1;
+    int at = 1;
+    for (uint32_t i = 0; i < n; i++) {
+        const qrow *q = &c->q[i];
+        if (!q->fresh) continue;
+        if (sqlite3_bind_int64(s, at, q->cid) ||
+            sqlite3_bind_text(s, at + 1, (const char *)c->qb + q->con_off, (int)q->con_len, SQLITE_STATIC))
+            return db_fail(c);
+        at += 2;
+    }
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return db_fail(c);
+    if (sqlite3_changes(c->st->db) != (int)k) {
+        vt_free(c->err);
+        c->err = vt_strdup("the store failed: a new contact's id or number is in the store already");
+        return -1;
+    }
     return 0;
 }
 
 /* The cids of the n queued rows, in order. The map look-ups come first, in one tight
  * loop: on a large map each is a cache miss or two, which the processor overlaps when
  * the look-ups come together (one per record, between the parsing of lines, they
- * overlapped none; on_record prefetches each one's slot besides). */
+ * overlapped none; on_record prefetches each one's slot besides). New contacts' rows
+ * are added together at the end. */
 static int resolve_queue(ictx *c, uint32_t n) {
     for (uint32_t i = 0; i < n; i++) {
         qrow *q = &c->q[i];
@@ -235,10 +273,11 @@ static int resolve_queue(ictx *c, uint32_t n) {
     }
     for (uint32_t i = 0; i < n; i++) {
         qrow *q = &c->q[i];
-        if (q->cid < 0 && cid_missing(c, (const char *)c->qb + q->con_off, q->con_len, i, &q->cid, &q->fresh))
+        if (q->cid < 0 &&
+            cid_missing(c, (const char *)c->qb + q->con_off, q->con_len, i, true, &q->cid, &q->fresh))
             return -1;
     }
-    return 0;
+    return add_fresh(c, n);
 }
 
 /* ---- records ------------------------------------------------------------------------ */
@@ -379,9 +418,9 @@ static int note_contacts(ictx *c) {
     int64_t top = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
     sqlite3_finalize(q);
     if (rc != SQLITE_ROW) return db_fail(c);
-    c->all_cached = c->checked ? c->all_cached && top == c->last_cid : top == 0;
+    c->all_cached = c->checked ? c->all_cached && top == c->top : top == 0;
     c->checked = true;
-    c->last_cid = top;
+    c->top = top;
     return 0;
 }
 
@@ -448,8 +487,12 @@ static int on_record(void *ud, const vt_inrec *r, const char *file, uint64_t lin
     const vt_schema_field *fs = r->type == VT_INPUT_CONTACT ? c->s->contact_fields : c->s->events[r->type].fields;
     long plen = vt_payload_encode(c->s, fs, r->nvalues, r->values, &c->buf, &c->cap);
     if (plen < 0) return db_fail(c);
+    /* A repeat inside the queue; ids that differ mostly differ in their last byte
+     * (counters, random ids), tested before the whole. */
+    uint8_t last = r->id_len ? (uint8_t)r->id[r->id_len - 1] : 0;
     for (uint32_t i = 0; i < c->nq; i++)
-        if (c->q[i].id_len == r->id_len && memcmp(c->qb + c->q[i].id_off, r->id, r->id_len) == 0) {
+        if (c->q[i].id_len == r->id_len && (!r->id_len || c->qb[c->q[i].id_off + r->id_len - 1] == last) &&
+            memcmp(c->qb + c->q[i].id_off, r->id, r->id_len) == 0) {
             c->stats->duplicates++;
             return bump(c, file);
         }
@@ -525,7 +568,8 @@ int vt_store_ingest(vt_store *st, const vt_program *p, const char *const *paths,
     vt_free(c.buf);
     vt_strmap_free(&c.cids);
     sqlite3_finalize(c.drop), sqlite3_finalize(c.del_events), sqlite3_finalize(c.del_contacts);
-    for (int i = 0; i <= QROWS; i++) sqlite3_finalize(c.multi[i]), sqlite3_finalize(c.kmulti[i]);
+    for (int i = 0; i <= QROWS; i++)
+        sqlite3_finalize(c.multi[i]), sqlite3_finalize(c.kmulti[i]), sqlite3_finalize(c.cmulti[i]);
     sqlite3_finalize(c.maxat);
     vt_free(c.qb), vt_free(c.kb);
     if (rc) {
