@@ -1,4 +1,5 @@
 #include "support.h"
+#include "../common/timeutil.h"
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -108,4 +109,9 @@ char **vt_list_files(const char *dir, const char *suffix, size_t *n) {
 void vt_free_list(char **list) {
     for (size_t i = 0; list && list[i]; i++) free(list[i]);
     free(list);
+}
+
+const char *vt_test_iso(long t, char buf[32]) {
+    vt_format_utc((int64_t)t, buf);
+    return buf;
 }

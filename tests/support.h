@@ -27,5 +27,7 @@ char *vt_temp_dir(void);
 /* Removes a directory made by vt_temp_dir, with everything in it, and frees its name.
  * 0, or non-zero when it could not be removed. */
 int vt_remove_temp_dir(char *dir);
+/* Unix time t as an input timestamp, "YYYY-MM-DDTHH:MM:SSZ", in buf; returns buf. */
+const char *vt_test_iso(long t, char buf[32]);
 
 #endif

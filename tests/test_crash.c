@@ -23,14 +23,6 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char *iso(long t, char buf[32]) {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 /* A deterministic workload on the shop flow: purchases, promos (capped), pings (quiet
  * hours), unsubscriptions and 60-day reactivations. */
 static void write_input(const char *path) {
@@ -41,13 +33,13 @@ static void write_input(const char *path) {
         long base = 1767607200L + (long)(c % 50) * 3600; /* 2026-01-05T10:00Z + c hours */
         char tb[32];
         fprintf(f, "{\"type\":\"contact\",\"contact\":\"c%05d\",\"at\":\"%s\",\"id\":\"k%d\",\"consent_email\":%s,\"consent_sms\":%s}\n",
-                c, iso(base, tb), c, c % 7 ? "true" : "false", c % 3 ? "true" : "false");
+                c, vt_test_iso(base, tb), c, c % 7 ? "true" : "false", c % 3 ? "true" : "false");
         for (int e = 0; e < 8; e++) {
             x = x * 1103515245u + 12345u;
             long at = base + 3600 + (long)(x % (90u * 86400u));
             const char *type = (x >> 8) % 5 == 0 ? "purchase" : (x >> 8) % 5 == 1 ? "ping"
                              : (x >> 8) % 5 == 2 && e == 7 ? "unsubscribed" : "promo";
-            fprintf(f, "{\"type\":\"%s\",\"contact\":\"c%05d\",\"at\":\"%s\",\"id\":\"e%d-%d\"%s}\n", type, c, iso(at, tb), c, e,
+            fprintf(f, "{\"type\":\"%s\",\"contact\":\"c%05d\",\"at\":\"%s\",\"id\":\"e%d-%d\"%s}\n", type, c, vt_test_iso(at, tb), c, e,
                     !strcmp(type, "purchase") ? ",\"amount\":\"12.00 EUR\"" : "");
         }
     }

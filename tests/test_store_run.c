@@ -9,19 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define FLOW VT_SOURCE_DIR "/examples/b2b-leads.flow"
 #define CONTACTS 400
 #define EVENTS 6000
-
-static const char *iso(long t, char buf[32]) {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 /* Contact records first, then events of random contacts in time order (deterministic). */
 static void write_input(const char *path) {
@@ -35,7 +26,7 @@ static void write_input(const char *path) {
         fprintf(f,
                 "{\"type\":\"contact\",\"contact\":\"c%d\",\"at\":\"%s\",\"id\":\"k%d\",\"email\":\"p%d@x.it\","
                 "\"role\":\"%s\",\"company_size\":%d,\"consent_email\":%s}\n",
-                c, iso(t0 + c * 60L, tb), c, c, c % 3 ? "CMO" : "Developer", 20 + c % 300, c % 5 ? "true" : "false");
+                c, vt_test_iso(t0 + c * 60L, tb), c, c, c % 3 ? "CMO" : "Developer", 20 + c % 300, c % 5 ? "true" : "false");
     unsigned x = 4242;
     long at = t0 + CONTACTS * 60L;
     for (int e = 0; e < EVENTS; e++) {
@@ -43,7 +34,7 @@ static void write_input(const char *path) {
         at += 60 + (long)(x >> 16) % 900;
         int c = (int)((x >> 8) % CONTACTS);
         const char *type = types[(x >> 4) % 8 < 4 ? 0 : (x >> 4) % 8];
-        fprintf(f, "{\"type\":\"%s\",\"contact\":\"c%d\",\"at\":\"%s\",\"id\":\"e%d\"%s}\n", type, c, iso(at, tb), e,
+        fprintf(f, "{\"type\":\"%s\",\"contact\":\"c%d\",\"at\":\"%s\",\"id\":\"e%d\"%s}\n", type, c, vt_test_iso(at, tb), e,
                 !strcmp(type, "page_view")     ? ",\"url\":\"/pricing\""
                 : !strcmp(type, "deal_opened") ? ",\"value\":\"1200.00 EUR\""
                 : !strcmp(type, "form_submitted") ? ",\"form\":\"demo\""
