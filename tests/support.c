@@ -1,5 +1,6 @@
 #include "support.h"
 #include "../common/timeutil.h"
+#include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,4 +115,11 @@ void vt_free_list(char **list) {
 const char *vt_test_iso(long t, char buf[32]) {
     vt_format_utc((int64_t)t, buf);
     return buf;
+}
+
+char *vt_verity_stdout(const char *args_fmt, const char *a, const char *b) {
+    vt_run_result r = vt_run_verity(NULL, NULL, args_fmt, a, b);
+    cr_assert_eq(r.status, 0, "`%s` exited %d: %s", args_fmt, r.status, r.err);
+    free(r.err);
+    return r.out;
 }

@@ -14,6 +14,9 @@ typedef struct vt_run_result {
 vt_run_result vt_run_verity(const char *cwd, const char *input, const char *args_fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void vt_run_free(vt_run_result *r);
+/* Runs `verity` with args_fmt filled with a and b, asserts it exits 0, and returns its
+ * stdout (malloc'd). */
+char *vt_verity_stdout(const char *args_fmt, const char *a, const char *b);
 
 /* Reads a whole file (malloc'd, NUL-terminated); NULL when it cannot be read. */
 char *vt_read_file(const char *path, size_t *len);

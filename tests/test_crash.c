@@ -46,13 +46,6 @@ static void write_input(const char *path) {
     fclose(f);
 }
 
-static char *sh_out(const char *fmt, const char *a, const char *b) {
-    vt_run_result r = vt_run_verity(NULL, NULL, fmt, a, b);
-    cr_assert_eq(r.status, 0, "`%s` exited %d: %s", fmt, r.status, r.err);
-    free(r.err);
-    return r.out;
-}
-
 static pid_t start_run(const char *db) {
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
@@ -100,8 +93,8 @@ static void kill_and_resume(int kills) {
     cr_assert_eq(system(cmd), 0);
 
     double t = run_full(ref);
-    char *want = sh_out("outbox --store '%s' --format jsonl%s", ref, "");
-    char *want_contacts = sh_out("contacts --store '%s'%s", ref, "");
+    char *want = vt_verity_stdout("outbox --store '%s' --format jsonl%s", ref, "");
+    char *want_contacts = vt_verity_stdout("contacts --store '%s'%s", ref, "");
     cr_assert(strlen(want) > 1000, "the reference run emitted too little to test with");
 
     for (int i = 1; i <= kills; i++) {
@@ -112,9 +105,9 @@ static void kill_and_resume(int kills) {
         run_and_kill(db, at);            /* killed somewhere in the run */
         run_and_kill(db, at / 3 + 0.01); /* and again while it resumes */
         run_full(db);
-        char *got = sh_out("outbox --store '%s' --format jsonl%s", db, "");
+        char *got = vt_verity_stdout("outbox --store '%s' --format jsonl%s", db, "");
         cr_expect_str_eq(got, want, "kill %d (after %.3fs of %.3fs): the outbox differs", i, at, t);
-        char *got_c = sh_out("contacts --store '%s'%s", db, "");
+        char *got_c = vt_verity_stdout("contacts --store '%s'%s", db, "");
         cr_expect_str_eq(got_c, want_contacts, "kill %d: the contacts differ", i);
         free(got), free(got_c);
         /* a run after the resumed one finds nothing new */

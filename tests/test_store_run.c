@@ -43,13 +43,6 @@ static void write_input(const char *path) {
     fclose(f);
 }
 
-static char *out_of(const char *fmt, const char *a, const char *b) {
-    vt_run_result r = vt_run_verity(NULL, NULL, fmt, a, b);
-    cr_assert_eq(r.status, 0, "`%s` exited %d: %s", fmt, r.status, r.err);
-    free(r.err);
-    return r.out;
-}
-
 static int by_line(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* The lines of s sorted (s is rewritten). */
@@ -95,11 +88,11 @@ static void store_equals_simulate(const char *dir, const char *name, const char 
     unsetenv("VERITY_RUN_PASS");
     char contacts[4300];
     snprintf(contacts, sizeof contacts, "%s/%s.contacts", dir, name);
-    char *want = out_of("simulate '" FLOW "' '%s' --contacts '%s'", input, contacts);
+    char *want = vt_verity_stdout("simulate '" FLOW "' '%s' --contacts '%s'", input, contacts);
     char *want_contacts = vt_read_file(contacts, NULL);
     cr_assert_not_null(want_contacts);
-    char *got = out_of("outbox --store '%s' --format jsonl%s", db, "");
-    char *got_contacts = out_of("contacts --store '%s'%s", db, "");
+    char *got = vt_verity_stdout("outbox --store '%s' --format jsonl%s", db, "");
+    char *got_contacts = vt_verity_stdout("contacts --store '%s'%s", db, "");
     cr_assert(strlen(want) > 1000, "simulate emitted too little to test with");
     if (steps) sort_lines(want), sort_lines(got);
     cr_expect_str_eq(got, want, "%s: the store's outbox differs from simulate's", name);
